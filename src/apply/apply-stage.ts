@@ -1,0 +1,98 @@
+// The apply stage's lifecycle: connect to the replica, migrate the control schema, then pull
+// batches from the subscriber and apply them until stopped. Retriable failures reconnect and
+// retry the same batch, which is safe because a redelivered batch is a no-op.
+
+import pg from 'pg';
+import { My2pgError, wrapError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { migrateControlSchema } from '../target/control-schema.js';
+import type { Dialect } from '../target/dialect.js';
+import type { Naming } from '../target/naming.js';
+import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
+import { Applier } from './applier.js';
+import { readCheckpoints } from './checkpoint-store.js';
+
+export interface ApplyStageOptions {
+  targetUrl: string;
+  dialect: Dialect;
+  naming: Naming;
+  batchMaxRows: number;
+  batchMaxWaitMs: number;
+  log: Logger;
+}
+
+const MAX_ATTEMPTS = 8;
+
+export class ApplyStage {
+  private client: pg.Client | null = null;
+  private applier: Applier | null = null;
+  private stopping = false;
+  appliedMessages = 0;
+
+  constructor(
+    private readonly subscriber: Subscriber,
+    private readonly opts: ApplyStageOptions,
+  ) {}
+
+  /** Runs until stop() or a non-retriable error. */
+  async run(): Promise<void> {
+    const stored = await this.withClient(async (client) => {
+      await migrateControlSchema(client);
+      return readCheckpoints(client, this.subscriber.stream, false);
+    });
+    await this.subscriber.start(stored);
+    this.opts.log.info({ stream: this.subscriber.stream, resumeFrom: Object.fromEntries(stored) }, 'apply started');
+    while (!this.stopping) {
+      const batch = await this.subscriber.nextBatch(this.opts.batchMaxRows, this.opts.batchMaxWaitMs);
+      if (batch.length === 0) break;
+      await this.applyWithRetry(batch);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.subscriber.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.client?.end().catch(() => undefined);
+    this.client = null;
+  }
+
+  private async applyWithRetry(batch: DeliveredMessage[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.withClient(async (client) => {
+          this.applier ??= new Applier(client, this.subscriber, this.opts);
+          return this.applier.applyBatch(batch);
+        });
+        this.appliedMessages += result.applied;
+        this.opts.log.debug({ applied: result.applied, skipped: result.skipped }, 'batch committed');
+        await this.subscriber.committed(result.positions);
+        return;
+      } catch (err) {
+        const e = err instanceof My2pgError ? err : wrapError('applying batch', err);
+        if (!e.retriable || attempt >= MAX_ATTEMPTS || this.stopping) throw e;
+        const delay = Math.min(200 * 2 ** attempt, 10_000);
+        this.opts.log.warn({ attempt, delay, error: e.message }, 'apply failed, retrying');
+        await this.close();
+        this.applier = null;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    if (!this.client) {
+      const client = new pg.Client({ connectionString: this.opts.targetUrl, application_name: 'my2pg apply' });
+      try {
+        await client.connect();
+      } catch (err) {
+        throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${(err as Error).message}`, { retriable: true, cause: err });
+      }
+      client.on('error', (err) => this.opts.log.warn({ error: err.message }, 'replica connection error'));
+      this.client = client;
+    }
+    return fn(this.client);
+  }
+}

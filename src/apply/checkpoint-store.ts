@@ -1,0 +1,37 @@
+// Positions apply has committed, per stream and part, in `_my2pg.checkpoints`. Reads lock the
+// rows so that two appliers on one stream serialise; writes happen in the data's transaction.
+
+import type { ClientBase } from 'pg';
+
+export async function readCheckpoints(client: ClientBase, stream: string, lock: boolean): Promise<Map<number, string>> {
+  const res = await client.query<{ part: number; position: string }>(
+    `SELECT part, position FROM _my2pg.checkpoints WHERE stream = $1${lock ? ' FOR UPDATE' : ''}`,
+    [stream],
+  );
+  return new Map(res.rows.map((r) => [r.part, r.position]));
+}
+
+/** Upserts without ON CONFLICT, which Greenplum 6 lacks. */
+export async function writeCheckpoints(client: ClientBase, stream: string, positions: Map<number, string>): Promise<void> {
+  for (const [part, position] of positions) {
+    const upd = await client.query(
+      'UPDATE _my2pg.checkpoints SET position = $3, updated_at = now() WHERE stream = $1 AND part = $2',
+      [stream, part, position],
+    );
+    if (upd.rowCount === 0) {
+      await client.query('INSERT INTO _my2pg.checkpoints (stream, part, position) VALUES ($1, $2, $3)', [stream, part, position]);
+    }
+  }
+}
+
+export async function recordDeadLetter(
+  client: ClientBase,
+  stream: string,
+  msg: { part: number; position: string; value: string },
+  error: string,
+): Promise<void> {
+  await client.query(
+    'INSERT INTO _my2pg.dead_letters (stream, part, position, error, message) VALUES ($1, $2, $3, $4, $5)',
+    [stream, msg.part, msg.position, error, msg.value],
+  );
+}

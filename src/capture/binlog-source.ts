@@ -1,0 +1,147 @@
+// Reads binlog events with @vlasky/zongji as an async stream with backpressure: when the
+// consumer falls behind, the replication connection is paused (DESIGN §6.6).
+
+import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import { My2pgError } from '../core/errors.js';
+import type { BinlogPosition } from '../core/position.js';
+
+export interface BinlogSourceOptions {
+  url: string;
+  serverId: number;
+  start: BinlogPosition;
+  /** Pause reading when this many events wait for the consumer. */
+  highWaterMark?: number;
+}
+
+const EVENTS = [
+  'rotate', 'query', 'xid', 'tablemap', 'writerows', 'updaterows', 'deleterows',
+  'gtid', 'anonymousgtid', 'mariadbgtid', 'heartbeat',
+];
+
+export class BinlogSource {
+  private zongji: ZongJi | null = null;
+  private readonly queue: AnyBinlogEvent[] = [];
+  private head = 0;
+  private failure: Error | null = null;
+  private ended = false;
+  private wake: (() => void) | null = null;
+  private paused = false;
+  private readonly hwm: number;
+
+  constructor(private readonly opts: BinlogSourceOptions) {
+    this.hwm = opts.highWaterMark ?? 2000;
+  }
+
+  /** Connects and starts streaming from `opts.start`; resolves once the dump has begun. */
+  async start(): Promise<void> {
+    const u = new URL(this.opts.url);
+    const zongji = new ZongJi({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      // Temporal values as text (DATETIME wall clock, TIMESTAMP in UTC) and JSON as raw text, so
+      // nothing passes through a JS Date or number on the way to the encoder.
+      dateStrings: true,
+      timezone: 'Z',
+      jsonStrings: true,
+    });
+    this.zongji = zongji;
+    zongji.on('binlog', (ev) => this.onEvent(ev));
+    zongji.on('error', (err) => this.fail(err));
+    const ready = new Promise<void>((resolve, reject) => {
+      zongji.once('ready', () => resolve());
+      zongji.once('error', reject);
+    });
+    zongji.start({
+      serverId: this.opts.serverId,
+      filename: this.opts.start.file,
+      position: this.opts.start.pos,
+      includeEvents: EVENTS,
+    });
+    await ready;
+  }
+
+  /** The next event, or null once stopped. Throws the stream's error, classified. */
+  async next(): Promise<AnyBinlogEvent | null> {
+    for (;;) {
+      if (this.head < this.queue.length) {
+        const ev = this.queue[this.head++];
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue.splice(0, this.head);
+          this.head = 0;
+        }
+        if (this.paused && this.queue.length - this.head < this.hwm / 2) {
+          this.paused = false;
+          this.zongji?.connection?.resume();
+        }
+        return ev;
+      }
+      if (this.failure) throw this.failure;
+      if (this.ended) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** True when no event is waiting: a good moment to make progress durable. */
+  get idle(): boolean {
+    return this.head >= this.queue.length;
+  }
+
+  async stop(): Promise<void> {
+    this.ended = true;
+    const z = this.zongji;
+    this.zongji = null;
+    if (z) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2000);
+        z.once('stopped', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        z.stop();
+      });
+    }
+    this.signal();
+  }
+
+  private onEvent(ev: AnyBinlogEvent): void {
+    this.queue.push(ev);
+    if (!this.paused && this.queue.length - this.head >= this.hwm) {
+      this.paused = true;
+      this.zongji?.connection?.pause();
+    }
+    this.signal();
+  }
+
+  private fail(err: Error): void {
+    this.failure = classifyBinlogError(err, this.opts.start);
+    this.signal();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}
+
+function classifyBinlogError(err: Error, start: BinlogPosition): My2pgError {
+  const msg = err.message ?? String(err);
+  const errno = (err as { errno?: number }).errno;
+  if (errno === 1236 || /could not find first log file|binary log.*purged|first log file name/i.test(msg)) {
+    return new My2pgError(
+      'BINLOG_PURGED',
+      `the source no longer has binlog ${start.file} (position ${start.pos}): it was purged before my2pg read it. ` +
+        'The replica cannot be brought up to date from the binlog: bootstrap the tables again, then restart. ' +
+        `(server said: ${msg})`,
+      { cause: err },
+    );
+  }
+  if (errno === 1045 || errno === 1227 || /access denied/i.test(msg)) {
+    return new My2pgError('SOURCE_SETTINGS', `the source refused binlog access: ${msg}. Grant REPLICATION SLAVE, REPLICATION CLIENT, SELECT to the my2pg user.`, { cause: err });
+  }
+  const code = (err as { code?: string }).code;
+  const transient = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'ETIMEDOUT';
+  return new My2pgError(transient ? 'UNREACHABLE' : 'STREAM', `binlog stream failed: ${msg}`, { retriable: transient, cause: err });
+}

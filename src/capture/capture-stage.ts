@@ -1,0 +1,385 @@
+// The capture stage: binlog events → transactions → Maxwell messages → publisher. Positions
+// become durable only with the publisher's commit, and only at transaction boundaries
+// (DESIGN §6.2): restart never begins inside a transaction.
+
+import type { AnyBinlogEvent, QueryEvent, RowsEvent, TableMapEvent } from '@vlasky/zongji';
+import mysql from 'mysql2/promise';
+import { My2pgError } from '../core/errors.js';
+import type { StreamMessage } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import { encodeDdlEvent, encodeHashKey, encodeRowEvent, type DdlEventFields } from '../core/maxwell.js';
+import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
+import { classifyDdl } from '../ddl/classify.js';
+import type { Publisher } from '../transport/transport.js';
+import { BinlogSource } from './binlog-source.js';
+import type { TableFilter } from './filter.js';
+import { encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
+import { listDatabases, listTables, readTableSchema } from './schema-reader.js';
+import { checkSourceServer } from './server-check.js';
+import { TransactionBuffer, type PendingRow } from './transaction-buffer.js';
+
+export interface CaptureOptions {
+  sourceUrl: string;
+  serverId: number;
+  filter: TableFilter;
+  publisher: Publisher;
+  log: Logger;
+  /** Make progress durable after this many rows, or this long, at a transaction boundary. */
+  commitEveryRows?: number;
+  commitEveryMs?: number;
+}
+
+const SEND_CHUNK = 1000;
+
+export class CaptureStage {
+  private conn: mysql.Connection | null = null;
+  private source: BinlogSource | null = null;
+  private stopping = false;
+
+  // Where the reader is: the current file, and the end of the last event outside a transaction.
+  private file = '';
+  private lastEnd = 0;
+  private txStart: BinlogPosition | null = null;
+  private readonly buffer = new TransactionBuffer();
+  private readonly primaryKeys = new Map<number, string[]>();
+
+  // The publisher's open transaction.
+  private publishing = false;
+  private publishedSince = 0;
+  private publishStartedAt = 0;
+  private lastCommitAt = 0;
+  private uncommitted: BinlogPosition | null = null;
+
+  /** Rows published so far, for tests and metrics. */
+  rowsPublished = 0;
+
+  constructor(private readonly opts: CaptureOptions) {}
+
+  async run(): Promise<void> {
+    const { log } = this.opts;
+    this.conn = await connectSource(this.opts.sourceUrl);
+    const server = await checkSourceServer(this.conn);
+    let start = await this.opts.publisher.storedPosition();
+    if (start) {
+      log.info({ position: formatPosition(start), server: server.version }, 'capture resuming');
+    } else {
+      start = await currentBinlogEnd(this.conn);
+      log.info({ position: formatPosition(start), server: server.version }, 'capture starting at the end of the binlog');
+      await this.publishSchemaSnapshot(start);
+    }
+    this.file = start.file;
+    this.lastEnd = start.pos;
+    this.source = new BinlogSource({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start });
+    await this.source.start();
+    while (!this.stopping) {
+      const ev = await this.source.next();
+      if (!ev) break;
+      await this.dispatch(ev);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.source?.stop();
+    await this.conn?.end().catch(() => undefined);
+    this.conn = null;
+  }
+
+  private async dispatch(ev: AnyBinlogEvent): Promise<void> {
+    switch (ev.getEventName()) {
+      case 'rotate': {
+        const r = ev as Extract<AnyBinlogEvent, { getEventName(): 'rotate' }>;
+        this.file = r.binlogName;
+        this.lastEnd = r.position;
+        return;
+      }
+      case 'gtid':
+      case 'anonymousgtid':
+      case 'mariadbgtid':
+        this.txStart = this.here();
+        return;
+      case 'query':
+        return this.onQuery(ev as QueryEvent);
+      case 'tablemap':
+        return this.onTableMap(ev as TableMapEvent);
+      case 'writerows':
+      case 'updaterows':
+      case 'deleterows':
+        return this.onRows(ev as unknown as RowsEvent & { rows: unknown[] });
+      case 'xid': {
+        const x = ev as Extract<AnyBinlogEvent, { getEventName(): 'xid' }>;
+        return this.commitTransaction(String(x.xid), ev.nextPosition);
+      }
+      default:
+        return this.advance(ev);
+    }
+  }
+
+  private here(): BinlogPosition {
+    return { file: this.file, pos: this.lastEnd };
+  }
+
+  /** Moves the position past an event outside any transaction (format, heartbeat, …). */
+  private advance(ev: AnyBinlogEvent): void {
+    if (this.txStart === null && ev.nextPosition > 0) this.lastEnd = ev.nextPosition;
+  }
+
+  private async onQuery(ev: QueryEvent): Promise<void> {
+    const sql = ev.query.trim();
+    const upper = sql.toUpperCase();
+    if (upper === 'BEGIN' || upper === 'XA START') {
+      this.txStart ??= this.here();
+      return;
+    }
+    if (upper === 'COMMIT') return this.commitTransaction(null, ev.nextPosition);
+    if (upper === 'ROLLBACK') {
+      this.buffer.reset();
+      return this.commitTransaction(null, ev.nextPosition);
+    }
+    await this.onDdl(ev, sql);
+  }
+
+  private onTableMap(ev: TableMapEvent): void {
+    if (ev.primaryKey && ev.columnNames) {
+      this.primaryKeys.set(ev.tableId, ev.primaryKey.map((i) => ev.columnNames![i]));
+    }
+  }
+
+  private async onRows(ev: RowsEvent & { rows: unknown[] }): Promise<void> {
+    const entry = ev.tableMap[ev.tableId];
+    if (!entry) throw new My2pgError('STREAM', `row event for unknown table id ${ev.tableId} at ${formatPosition(this.here())}`);
+    const database = entry.parentSchema;
+    const table = entry.tableName;
+    if (!this.opts.filter.includesTable(database, table)) return;
+    this.txStart ??= this.here();
+    const cols = rowColumns(entry);
+    const pk = await this.primaryKeyOf(ev.tableId, database, table);
+    const ts = Math.floor(ev.timestamp / 1000);
+    const type = ev.getEventName() === 'writerows' ? 'insert' : ev.getEventName() === 'updaterows' ? 'update' : 'delete';
+    for (const raw of ev.rows) {
+      await this.buffer.add(this.pendingRow(database, table, type, ts, cols, pk, raw as Record<string, unknown>));
+    }
+  }
+
+  private pendingRow(
+    database: string,
+    table: string,
+    type: PendingRow['type'],
+    ts: number,
+    cols: RowColumn[],
+    pk: string[],
+    raw: Record<string, unknown>,
+  ): PendingRow {
+    if (type !== 'update') {
+      const data = encodeRow(cols, raw);
+      return { database, table, type, ts, data: data.json, key: encodeHashKey(database, table, pk.map((c) => [c, data.values[c]])) };
+    }
+    const { before, after } = raw as { before: Record<string, unknown>; after: Record<string, unknown> };
+    const data = encodeRow(cols, after);
+    const prev = encodeRow(cols, before);
+    return {
+      database,
+      table,
+      type,
+      ts,
+      data: data.json,
+      old: changedColumns(prev.values, data.values),
+      key: encodeHashKey(database, table, pk.map((c) => [c, data.values[c]])),
+    };
+  }
+
+  private async primaryKeyOf(tableId: number, database: string, table: string): Promise<string[]> {
+    const known = this.primaryKeys.get(tableId);
+    if (known) return known;
+    const schema = this.conn ? await readTableSchema(this.conn, database, table) : null;
+    const pk = schema?.primaryKey ?? [];
+    this.primaryKeys.set(tableId, pk);
+    return pk;
+  }
+
+  private async commitTransaction(xid: string | null, nextPos: number): Promise<void> {
+    const tx = this.txStart ?? this.here();
+    const next = { file: this.file, pos: nextPos > 0 ? nextPos : this.lastEnd };
+    const total = this.buffer.size;
+    if (total > 0) {
+      await this.beginPublishing();
+      let xoffset = 0;
+      for await (const chunk of this.buffer.drain(SEND_CHUNK)) {
+        const messages = chunk.map((r): StreamMessage => {
+          const i = xoffset++;
+          const cursor: EventCursor = { tx, xoffset: i, commit: i === total - 1, next };
+          return {
+            key: r.key,
+            value: encodeRowEvent({ ...r, xid, xoffset: i, commit: cursor.commit }),
+            database: r.database,
+            table: r.table,
+            cursor,
+          };
+        });
+        await this.opts.publisher.send(messages);
+      }
+      this.rowsPublished += total;
+      this.publishedSince += total;
+    }
+    this.txStart = null;
+    this.lastEnd = next.pos;
+    this.uncommitted = next;
+    await this.maybeCommit();
+  }
+
+  private async onDdl(ev: QueryEvent, sql: string): Promise<void> {
+    const tx = this.txStart ?? this.here();
+    const stmt = classifyDdl(sql, ev.schema);
+    const events: DdlEventFields[] = [];
+    const ts = ev.timestamp;
+    const base = { ts, sql, position: formatPosition(tx) };
+    const f = this.opts.filter;
+    switch (stmt.kind) {
+      case 'database-create':
+      case 'database-drop':
+      case 'database-alter':
+        if (f.includesDatabase(stmt.database)) events.push({ ...base, type: stmt.kind, database: stmt.database });
+        break;
+      case 'table-create':
+      case 'table-alter':
+      case 'table-truncate': {
+        const { database, table } = stmt.ref;
+        if (!f.includesTable(database, table)) break;
+        const def = stmt.kind === 'table-truncate' ? undefined : await readTableSchema(this.conn!, database, table);
+        if (stmt.kind === 'table-create' && !def) {
+          this.opts.log.warn({ database, table, sql }, 'table created and dropped again before capture saw it; skipped');
+          break;
+        }
+        events.push({ ...base, type: stmt.kind, database, table, def: def ?? undefined });
+        break;
+      }
+      case 'table-drop':
+        for (const r of stmt.refs) {
+          if (f.includesTable(r.database, r.table)) events.push({ ...base, type: 'table-drop', database: r.database, table: r.table });
+        }
+        break;
+      case 'table-rename':
+        for (const [from, to] of stmt.pairs) {
+          if (f.includesTable(from.database, from.table) || f.includesTable(to.database, to.table)) {
+            events.push({ ...base, type: 'table-alter', database: from.database, table: from.table });
+          }
+        }
+        break;
+      case 'ignored':
+        break;
+    }
+    if (stmt.kind !== 'ignored') this.primaryKeys.clear();
+    this.txStart = tx;
+    if (events.length > 0) {
+      await this.beginPublishing();
+      const next = { file: this.file, pos: ev.nextPosition };
+      await this.opts.publisher.send(
+        events.map((e, i) => ({
+          key: encodeHashKey(e.database, e.table ?? null, []),
+          value: encodeDdlEvent(e),
+          database: e.database,
+          table: e.table ?? null,
+          cursor: { tx, xoffset: i, commit: i === events.length - 1, next },
+        })),
+      );
+      this.publishedSince += events.length;
+    }
+    await this.commitTransaction(null, ev.nextPosition);
+  }
+
+  private async beginPublishing(): Promise<void> {
+    if (this.publishing) return;
+    await this.opts.publisher.begin();
+    this.publishing = true;
+    this.publishStartedAt = Date.now();
+  }
+
+  /** Commits the publisher's transaction when enough has gathered, or when the reader is idle. */
+  private async maybeCommit(): Promise<void> {
+    const pos = this.uncommitted;
+    if (!pos) return;
+    const idle = this.source?.idle ?? true;
+    if (!this.publishing) {
+      // Only filtered or empty transactions passed: persist the position now and then.
+      if (idle && Date.now() - this.lastCommitAt > 1000) {
+        await this.beginPublishing();
+      } else {
+        return;
+      }
+    }
+    const due =
+      idle ||
+      this.publishedSince >= (this.opts.commitEveryRows ?? 5000) ||
+      Date.now() - this.publishStartedAt >= (this.opts.commitEveryMs ?? 100);
+    if (!due) return;
+    await this.opts.publisher.commit(pos);
+    this.publishing = false;
+    this.publishedSince = 0;
+    this.lastCommitAt = Date.now();
+    this.uncommitted = null;
+  }
+
+  /** Publishes the current definition of every included table, on a first start. */
+  private async publishSchemaSnapshot(at: BinlogPosition): Promise<void> {
+    const conn = this.conn!;
+    const f = this.opts.filter;
+    const events: DdlEventFields[] = [];
+    const now = Date.now();
+    for (const db of await listDatabases(conn)) {
+      if (!f.includesDatabase(db)) continue;
+      events.push({ type: 'database-create', database: db, ts: now, sql: `-- my2pg schema snapshot of database ${db}` });
+      for (const table of await listTables(conn, db)) {
+        if (!f.includesTable(db, table)) continue;
+        const def = await readTableSchema(conn, db, table);
+        if (def) events.push({ type: 'table-create', database: db, table, def, ts: now, sql: `-- my2pg schema snapshot of ${db}.${table}` });
+      }
+    }
+    // Snapshot events sort just before the first transaction read at `at` (see EventCursor).
+    const tx = { file: at.file, pos: at.pos - 1 };
+    await this.opts.publisher.begin();
+    await this.opts.publisher.send(
+      events.map((e, i) => ({
+        key: encodeHashKey(e.database, e.table ?? null, []),
+        value: encodeDdlEvent(e),
+        database: e.database,
+        table: e.table ?? null,
+        cursor: { tx, xoffset: i, commit: i === events.length - 1, next: at },
+      })),
+    );
+    await this.opts.publisher.commit(at);
+    this.opts.log.info({ tables: events.filter((e) => e.table).length }, 'published the schema snapshot');
+  }
+}
+
+/** Columns whose value changed, with their previous value (Maxwell's `old`). */
+function changedColumns(before: Record<string, string>, after: Record<string, string>): string {
+  let out = '';
+  for (const k of Object.keys(before)) {
+    if (before[k] !== after[k]) out += `${out ? ',' : ''}${JSON.stringify(k)}:${before[k]}`;
+  }
+  return `{${out}}`;
+}
+
+export async function connectSource(url: string): Promise<mysql.Connection> {
+  try {
+    return await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+  } catch (err) {
+    throw new My2pgError('UNREACHABLE', `cannot connect to the source ${redact(url)}: ${(err as Error).message}`, { retriable: true, cause: err });
+  }
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+async function currentBinlogEnd(conn: mysql.Connection): Promise<BinlogPosition> {
+  let rows: unknown;
+  try {
+    [rows] = await conn.query('SHOW MASTER STATUS');
+  } catch {
+    [rows] = await conn.query('SHOW BINARY LOG STATUS');
+  }
+  const r = (rows as Array<{ File: string; Position: number | string }>)[0];
+  if (!r) throw new My2pgError('SOURCE_SETTINGS', 'SHOW MASTER STATUS returned nothing: is log_bin enabled?');
+  return { file: r.File, pos: Number(r.Position) };
+}

@@ -1,0 +1,200 @@
+// The row encoder: decoded MySQL column values → Maxwell JSON values (docs/EVENTS.md). Each
+// column's value is serialised once, so numbers never pass through a JS number they don't fit.
+
+import type { TableMapEntry } from '@vlasky/zongji';
+
+/** How a column's decoded value becomes JSON. */
+export type EncodeKind =
+  | 'integer'
+  | 'float'
+  | 'double'
+  | 'decimal'
+  | 'string'
+  | 'binary'
+  | 'bit'
+  | 'year'
+  | 'set'
+  | 'json'
+  | 'geometry'
+  | 'temporal';
+
+export interface RowColumn {
+  name: string;
+  kind: EncodeKind;
+}
+
+export interface EncodedRow {
+  /** The whole `data` object as JSON text, in column order. */
+  json: string;
+  /** Each column's JSON text. */
+  values: Record<string, string>;
+}
+
+// MySQL binlog column type codes (include/field_types.h).
+const T = {
+  DECIMAL: 0, TINY: 1, SHORT: 2, LONG: 3, FLOAT: 4, DOUBLE: 5, NULL: 6, TIMESTAMP: 7, LONGLONG: 8, INT24: 9,
+  DATE: 10, TIME: 11, DATETIME: 12, YEAR: 13, NEWDATE: 14, VARCHAR: 15, BIT: 16, TIMESTAMP2: 17, DATETIME2: 18,
+  TIME2: 19, JSON: 245, NEWDECIMAL: 246, ENUM: 247, SET: 248, TINY_BLOB: 249, MEDIUM_BLOB: 250, LONG_BLOB: 251,
+  BLOB: 252, VAR_STRING: 253, STRING: 254, GEOMETRY: 255,
+} as const;
+
+const columnCache = new WeakMap<TableMapEntry, RowColumn[]>();
+
+/** Describes the columns of a binlog table map for encoding (cached per table map). */
+export function rowColumns(entry: TableMapEntry): RowColumn[] {
+  let cols = columnCache.get(entry);
+  if (!cols) {
+    const schemas = entry.columnSchemas;
+    cols = (entry.columns ?? []).map((c, i) => ({
+      name: c.name,
+      kind: kindOf(c.type, (schemas[i]?.COLUMN_TYPE ?? '').toLowerCase(), c.charset),
+    }));
+    columnCache.set(entry, cols);
+  }
+  return cols;
+}
+
+function kindOf(type: number, columnType: string, charset: string | null): EncodeKind {
+  if (columnType.startsWith('set(') || type === T.SET) return 'set';
+  if (columnType.startsWith('enum(') || type === T.ENUM) return 'string';
+  switch (type) {
+    case T.TINY:
+    case T.SHORT:
+    case T.LONG:
+    case T.LONGLONG:
+    case T.INT24:
+      return 'integer';
+    case T.YEAR:
+      return 'year';
+    case T.FLOAT:
+      return 'float';
+    case T.DOUBLE:
+      return 'double';
+    case T.DECIMAL:
+    case T.NEWDECIMAL:
+      return 'decimal';
+    case T.BIT:
+      return 'bit';
+    case T.JSON:
+      return 'json';
+    case T.GEOMETRY:
+      return 'geometry';
+    case T.DATE:
+    case T.TIME:
+    case T.TIME2:
+    case T.DATETIME:
+    case T.DATETIME2:
+    case T.TIMESTAMP:
+    case T.TIMESTAMP2:
+    case T.NEWDATE:
+      return 'temporal';
+    case T.TINY_BLOB:
+    case T.MEDIUM_BLOB:
+    case T.LONG_BLOB:
+    case T.BLOB:
+      return charset === null ? 'binary' : 'string';
+    default:
+      return /binary|blob/.test(columnType) || charset === 'binary' ? 'binary' : 'string';
+  }
+}
+
+/** Encodes one row image, given as decoded by the binlog reader. */
+export function encodeRow(cols: RowColumn[], row: Record<string, unknown>): EncodedRow {
+  const values: Record<string, string> = {};
+  let json = '{';
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i];
+    const v = encodeValue(c.kind, row[c.name]);
+    values[c.name] = v;
+    json += `${i ? ',' : ''}${JSON.stringify(c.name)}:${v}`;
+  }
+  return { json: `${json}}`, values };
+}
+
+export function encodeValue(kind: EncodeKind, v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  switch (kind) {
+    case 'integer':
+    case 'decimal':
+      return String(v);
+    case 'year':
+      // The binlog stores YEAR as an offset from 1900, and 0 for the year 0000.
+      return v === 1900 ? '0' : String(v);
+    case 'float':
+      return shortestFloat32(v as number);
+    case 'double':
+      return finite(v as number);
+    case 'bit':
+      return Buffer.isBuffer(v) ? bitsToNumber(v) : String(v);
+    case 'binary':
+      return JSON.stringify(Buffer.isBuffer(v) ? v.toString('base64') : Buffer.from(String(v)).toString('base64'));
+    case 'set':
+      return JSON.stringify(v === '' ? [] : String(v).split(','));
+    case 'json':
+      // Raw JSON text from the reader (jsonStrings) is re-serialised compactly and losslessly.
+      return typeof v === 'string' ? compactJson(v) : JSON.stringify(v);
+    case 'geometry':
+      return JSON.stringify(toWkt(v));
+    case 'temporal':
+    case 'string':
+      return JSON.stringify(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+  }
+}
+
+/** FLOAT as the shortest decimal that reads back to the same 32-bit float (no spurious digits). */
+function shortestFloat32(v: number): string {
+  if (!Number.isFinite(v)) return 'null';
+  for (let p = 1; p <= 9; p++) {
+    const candidate = Number(v.toPrecision(p));
+    if (Math.fround(candidate) === v) return String(candidate);
+  }
+  return String(v);
+}
+
+function finite(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+function bitsToNumber(b: Buffer): string {
+  let n = 0n;
+  for (const byte of b) n = (n << 8n) | BigInt(byte);
+  return n.toString();
+}
+
+/** Removes insignificant whitespace from JSON text without reading its numbers. */
+function compactJson(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i];
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      inString = true;
+      out += ch;
+    } else if (ch !== ' ' && ch !== '\n' && ch !== '\t' && ch !== '\r') {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+type Point = { x: number; y: number };
+
+/** The reader's decoded geometry → WKT. */
+function toWkt(v: unknown): string {
+  const pt = (p: Point) => `${p.x} ${p.y}`;
+  const ring = (r: Point[]) => `(${r.map(pt).join(',')})`;
+  if (isPoint(v)) return `POINT(${pt(v)})`;
+  if (Array.isArray(v) && v.every(isPoint)) return `LINESTRING(${(v as Point[]).map(pt).join(',')})`;
+  if (Array.isArray(v) && v.every((r) => Array.isArray(r) && r.every(isPoint))) {
+    return `POLYGON(${(v as Point[][]).map(ring).join(',')})`;
+  }
+  return JSON.stringify(v);
+}
+
+function isPoint(v: unknown): v is Point {
+  return typeof v === 'object' && v !== null && 'x' in v && 'y' in v;
+}

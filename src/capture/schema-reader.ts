@@ -1,0 +1,108 @@
+// Reads table definitions from the source's information_schema into TableSchema.
+
+import type { Connection } from 'mysql2/promise';
+import type { ColumnDef, TableSchema } from '../core/table-schema.js';
+
+interface ColumnRow {
+  TABLE_SCHEMA: string;
+  TABLE_NAME: string;
+  COLUMN_NAME: string;
+  DATA_TYPE: string;
+  COLUMN_TYPE: string;
+  IS_NULLABLE: string;
+  COLUMN_DEFAULT: string | null;
+  CHARACTER_MAXIMUM_LENGTH: number | string | null;
+  NUMERIC_PRECISION: number | string | null;
+  NUMERIC_SCALE: number | string | null;
+  DATETIME_PRECISION: number | string | null;
+  CHARACTER_SET_NAME: string | null;
+  COLUMN_KEY: string;
+}
+
+const COLUMNS_SQL = `
+  SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE,
+         c.COLUMN_DEFAULT, c.CHARACTER_MAXIMUM_LENGTH, c.NUMERIC_PRECISION, c.NUMERIC_SCALE,
+         c.DATETIME_PRECISION, c.CHARACTER_SET_NAME, c.COLUMN_KEY
+  FROM information_schema.COLUMNS c
+  WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ?
+  ORDER BY c.ORDINAL_POSITION`;
+
+const PK_SQL = `
+  SELECT COLUMN_NAME FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'
+  ORDER BY SEQ_IN_INDEX`;
+
+const TABLE_SQL = `
+  SELECT ccsa.CHARACTER_SET_NAME AS charset
+  FROM information_schema.TABLES t
+  LEFT JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY ccsa ON ccsa.COLLATION_NAME = t.TABLE_COLLATION
+  WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ?`;
+
+/** The table's current definition, or null when it does not exist (any more). */
+export async function readTableSchema(conn: Connection, database: string, table: string): Promise<TableSchema | null> {
+  const [tables] = await conn.query(TABLE_SQL, [database, table]);
+  const t = (tables as Array<{ charset: string | null }>)[0];
+  if (!t) return null;
+  const [cols] = await conn.query(COLUMNS_SQL, [database, table]);
+  const [pk] = await conn.query(PK_SQL, [database, table]);
+  return {
+    database,
+    table,
+    charset: t.charset,
+    columns: (cols as ColumnRow[]).map(toColumnDef),
+    primaryKey: (pk as Array<{ COLUMN_NAME: string }>).map((r) => r.COLUMN_NAME),
+  };
+}
+
+/** Names of the base tables of a database. */
+export async function listTables(conn: Connection, database: string): Promise<string[]> {
+  const [rows] = await conn.query(
+    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+    [database],
+  );
+  return (rows as Array<{ name: string }>).map((r) => r.name);
+}
+
+export async function listDatabases(conn: Connection): Promise<string[]> {
+  const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME');
+  return (rows as Array<{ name: string }>).map((r) => r.name);
+}
+
+function toColumnDef(r: ColumnRow): ColumnDef {
+  const type = r.DATA_TYPE.toLowerCase();
+  const columnType = r.COLUMN_TYPE.toLowerCase();
+  return {
+    name: r.COLUMN_NAME,
+    type,
+    columnType: r.COLUMN_TYPE,
+    nullable: r.IS_NULLABLE === 'YES',
+    default: normaliseDefault(r.COLUMN_DEFAULT),
+    unsigned: /\bunsigned\b/.test(columnType),
+    charset: r.CHARACTER_SET_NAME,
+    length: type === 'bit' ? intOrNull(r.NUMERIC_PRECISION) : intOrNull(r.CHARACTER_MAXIMUM_LENGTH),
+    precision: type === 'bit' ? null : intOrNull(r.NUMERIC_PRECISION),
+    scale: intOrNull(r.NUMERIC_SCALE),
+    fsp: ['datetime', 'timestamp', 'time'].includes(type) ? intOrNull(r.DATETIME_PRECISION) ?? 0 : null,
+    values: type === 'enum' || type === 'set' ? parseValueList(r.COLUMN_TYPE) : null,
+  };
+}
+
+/** MariaDB reports NULL defaults as the text NULL and quotes string literals; MySQL does neither. */
+function normaliseDefault(d: string | null): string | null {
+  if (d === null || d === 'NULL') return null;
+  const m = /^'(.*)'$/s.exec(d);
+  return m ? m[1].replace(/''/g, "'").replace(/\\\\/g, '\\') : d;
+}
+
+function intOrNull(v: number | string | null): number | null {
+  return v === null ? null : Number(v);
+}
+
+/** enum('a','b''c') → ['a', "b'c"] */
+export function parseValueList(columnType: string): string[] {
+  const body = columnType.slice(columnType.indexOf('(') + 1, columnType.lastIndexOf(')'));
+  const out: string[] = [];
+  const re = /'((?:[^']|'')*)'/g;
+  for (let m = re.exec(body); m; m = re.exec(body)) out.push(m[1].replace(/''/g, "'"));
+  return out;
+}

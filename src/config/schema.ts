@@ -1,0 +1,42 @@
+// The one schema for every my2pg option (docs/CONFIG.md). Keys are snake_case in YAML files,
+// MY2PG_<KEY> in the environment and --kebab-case on the command line.
+
+import { z } from 'zod';
+
+const mysqlUrl = z
+  .string()
+  .url()
+  .refine((u) => /^mysql:\/\//.test(u), 'must be a mysql://user:pass@host:port URL');
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres://user:pass@host:port/db URL');
+const list = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)),
+);
+const int = (min: number) => z.coerce.number().int().min(min);
+const bool = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
+
+export const configSchema = z
+  .object({
+    source: mysqlUrl.optional(),
+    target: postgresUrl.optional(),
+    kafka: list.optional(),
+    topic: z.string().min(1).default('maxwell'),
+    topic_partitions: int(1).default(1),
+    group: z.string().min(1).default('my2pg'),
+    include: list.default([]),
+    exclude: list.default([]),
+    client_id: z.string().min(1).default('my2pg'),
+    server_id: int(1).max(4294967295).default(6379),
+    batch_max_rows: int(1).default(20000),
+    batch_max_wait_ms: int(0).default(200),
+    dialect: z.enum(['postgres', 'greenplum']).default('postgres'),
+    keep_case: bool.default(false),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as Array<keyof Config>;

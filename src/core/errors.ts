@@ -1,0 +1,52 @@
+// Error type shared by every stage: a stable code, whether retrying can help, and the cause.
+
+export type ErrorCode =
+  | 'CONFIG'
+  | 'UNREACHABLE'
+  | 'SOURCE_SETTINGS'
+  | 'BINLOG_PURGED'
+  | 'UNSUPPORTED_DDL'
+  | 'BAD_EVENT'
+  | 'STREAM'
+  | 'TARGET';
+
+export class My2pgError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, opts: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'My2pgError';
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+  }
+}
+
+/** Wraps any error with what we were doing, keeping its code and retriability when it has them. */
+export function wrapError(context: string, err: unknown): My2pgError {
+  if (err instanceof My2pgError) {
+    return new My2pgError(err.code, `${context}: ${err.message}`, { retriable: err.retriable, cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new My2pgError('STREAM', `${context}: ${message}`, { retriable: isTransient(err), cause: err });
+}
+
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_CODES.has(code);
+}
+
+/** Process exit codes: distinct per failure class so supervisors can tell them apart. */
+export const EXIT_CODES: Record<ErrorCode | 'INTERNAL', number> = {
+  CONFIG: 2,
+  UNREACHABLE: 3,
+  SOURCE_SETTINGS: 4,
+  BINLOG_PURGED: 5,
+  UNSUPPORTED_DDL: 6,
+  BAD_EVENT: 7,
+  STREAM: 8,
+  TARGET: 9,
+  INTERNAL: 70,
+};

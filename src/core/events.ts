@@ -1,0 +1,72 @@
+// Change events as they travel between stages: Maxwell JSON text plus our in-process metadata.
+
+import type { EventCursor } from './position.js';
+import type { TableSchema } from './table-schema.js';
+
+export type RowType = 'insert' | 'update' | 'delete';
+export type DdlType =
+  | 'database-create'
+  | 'database-alter'
+  | 'database-drop'
+  | 'table-create'
+  | 'table-alter'
+  | 'table-drop'
+  | 'table-truncate';
+
+/**
+ * One message of the stream. `value` is a Maxwell JSON document (docs/EVENTS.md), `key` the
+ * Maxwell key. `cursor` is known wherever the message came straight from capture (embedded mode);
+ * over Kafka the consumed offset takes its place.
+ */
+export interface StreamMessage {
+  key: string;
+  value: string;
+  database: string;
+  table: string | null;
+  cursor?: EventCursor;
+}
+
+/** A JSON value whose numbers keep their exact decimal text (see src/core/lossless-json.ts). */
+export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | { [k: string]: JsonValue };
+
+/** A JSON number kept as its source text, so 2^64-1 and DECIMAL(65,30) survive. */
+export class JsonNumber {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+export interface RowEvent {
+  kind: 'row';
+  database: string;
+  table: string;
+  type: RowType;
+  ts: number;
+  xid?: string;
+  xoffset?: number;
+  commit?: boolean;
+  data: Record<string, JsonValue>;
+  old?: Record<string, JsonValue>;
+}
+
+export interface DdlEvent {
+  kind: 'ddl';
+  type: DdlType;
+  database: string;
+  table?: string;
+  def?: TableSchema;
+  old?: TableSchema;
+  sql: string;
+  ts: number;
+}
+
+/** Events that carry no data change for the replica (heartbeats, bootstrap markers). */
+export interface OtherEvent {
+  kind: 'other';
+  type: string;
+  database: string;
+  table?: string;
+}
+
+export type ChangeEvent = RowEvent | DdlEvent | OtherEvent;

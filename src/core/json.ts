@@ -1,0 +1,31 @@
+// Lossless JSON: numbers keep their decimal text in both directions (never a JS number).
+
+import { parse } from 'lossless-json';
+import { JsonNumber, type JsonValue } from './events.js';
+
+export function parseJson(text: string): JsonValue {
+  return parse(text, null, (digits: string) => new JsonNumber(digits)) as JsonValue;
+}
+
+/** Serialises compactly, in key insertion order, numbers verbatim. */
+export function stringifyJson(value: JsonValue | undefined): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value instanceof JsonNumber) return value.text;
+  if (Array.isArray(value)) return `[${value.map(stringifyJson).join(',')}]`;
+  let out = '{';
+  let first = true;
+  for (const k of Object.keys(value)) {
+    const v = value[k];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${stringifyJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** Safe JS number → JsonNumber; integers beyond 2^53 must arrive as bigint or string. */
+export function num(value: number | bigint | string): JsonNumber {
+  return new JsonNumber(typeof value === 'string' ? value : String(value));
+}

@@ -1,0 +1,216 @@
+// The Maxwell wire format (docs/EVENTS.md): building event JSON in Maxwell's field order, and
+// reading it back into ChangeEvents. Both directions are lossless for numbers.
+
+import { My2pgError } from './errors.js';
+import { JsonNumber, type ChangeEvent, type DdlEvent, type DdlType, type JsonValue, type RowType } from './events.js';
+import { parseJson, stringifyJson } from './json.js';
+import type { ColumnDef, TableSchema } from './table-schema.js';
+
+export interface RowEventFields {
+  database: string;
+  table: string;
+  type: RowType;
+  /** Seconds since the epoch. */
+  ts: number;
+  xid?: string | null;
+  xoffset?: number;
+  commit?: boolean;
+  position?: string;
+  /** The `data` object, already serialised (see capture/row-encoder). */
+  data: string;
+  /** The `old` object, already serialised. */
+  old?: string;
+}
+
+/** Serialises a row event exactly as Maxwell orders its fields. */
+export function encodeRowEvent(f: RowEventFields): string {
+  let out = `{"database":${JSON.stringify(f.database)},"table":${JSON.stringify(f.table)},"type":"${f.type}","ts":${f.ts}`;
+  if (f.xid != null) out += `,"xid":${f.xid}`;
+  if (f.xoffset !== undefined) out += `,"xoffset":${f.xoffset}`;
+  if (f.commit) out += ',"commit":true';
+  if (f.position !== undefined) out += `,"position":${JSON.stringify(f.position)}`;
+  out += `,"data":${f.data}`;
+  if (f.old !== undefined) out += `,"old":${f.old}`;
+  return `${out}}`;
+}
+
+/**
+ * Maxwell's `hash` key: database, table, then `pk.<col>` for each primary-key column, whose
+ * values are given as serialised JSON.
+ */
+export function encodeHashKey(database: string, table: string | null, pk: Array<[string, string]>): string {
+  let out = `{"database":${JSON.stringify(database)}`;
+  if (table !== null) out += `,"table":${JSON.stringify(table)}`;
+  for (const [col, v] of pk) out += `,${JSON.stringify(`pk.${col.toLowerCase()}`)}:${v}`;
+  return `${out}}`;
+}
+
+export interface DdlEventFields {
+  type: DdlType;
+  database: string;
+  table?: string;
+  old?: TableSchema;
+  def?: TableSchema;
+  /** Milliseconds since the epoch, as Maxwell writes DDL timestamps. */
+  ts: number;
+  sql: string;
+  position?: string;
+  charset?: string | null;
+}
+
+export function encodeDdlEvent(f: DdlEventFields): string {
+  const doc: Record<string, JsonValue> = { type: f.type, database: f.database };
+  if (f.table !== undefined) doc.table = f.table;
+  if (f.charset) doc.charset = f.charset;
+  if (f.old) doc.old = schemaToJson(f.old);
+  if (f.def) doc.def = schemaToJson(f.def);
+  doc.ts = new JsonNumber(String(f.ts));
+  doc.sql = f.sql;
+  if (f.position !== undefined) doc.position = f.position;
+  return stringifyJson(doc);
+}
+
+/** Maxwell's table image, plus our full column metadata (extra keys Maxwell consumers ignore). */
+export function schemaToJson(s: TableSchema): JsonValue {
+  return {
+    database: s.database,
+    charset: s.charset,
+    table: s.table,
+    columns: s.columns.map(columnToJson),
+    'primary-key': s.primaryKey,
+  };
+}
+
+function columnToJson(c: ColumnDef): JsonValue {
+  const out: Record<string, JsonValue> = { type: c.type, name: c.name };
+  if (INTEGER_TYPES.has(c.type)) out.signed = !c.unsigned;
+  if (c.charset) out.charset = c.charset;
+  if (c.values) out[c.type === 'set' ? 'set-values' : 'enum-values'] = c.values;
+  if (c.fsp !== null && c.fsp > 0) out['column-length'] = new JsonNumber(String(c.fsp));
+  if (c.type === 'decimal') {
+    out.precision = numOrNull(c.precision);
+    out.scale = numOrNull(c.scale);
+  }
+  // Our additions (docs/EVENTS.md): everything needed to rebuild the column elsewhere.
+  out['column-type'] = c.columnType;
+  out.nullable = c.nullable;
+  out.default = c.default;
+  out.unsigned = c.unsigned;
+  out.length = numOrNull(c.length);
+  if (c.type !== 'decimal') {
+    out.precision = numOrNull(c.precision);
+    out.scale = numOrNull(c.scale);
+  }
+  out.fsp = numOrNull(c.fsp);
+  return out;
+}
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+
+function numOrNull(n: number | null): JsonValue {
+  return n === null ? null : new JsonNumber(String(n));
+}
+
+const ROW_TYPES = new Set<string>(['insert', 'update', 'delete']);
+const DDL_TYPES = new Set<string>([
+  'database-create', 'database-alter', 'database-drop',
+  'table-create', 'table-alter', 'table-drop', 'table-truncate',
+]);
+
+/** Parses one Maxwell message; throws BAD_EVENT for anything that is not a valid event. */
+export function decodeEvent(text: string): ChangeEvent {
+  let doc: JsonValue;
+  try {
+    doc = parseJson(text);
+  } catch (err) {
+    throw new My2pgError('BAD_EVENT', `not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!isObject(doc)) throw new My2pgError('BAD_EVENT', 'event is not a JSON object');
+  const type = str(doc.type, 'type');
+  const database = str(doc.database, 'database');
+  if (ROW_TYPES.has(type)) {
+    const data = doc.data;
+    if (!isObject(data)) throw new My2pgError('BAD_EVENT', `${type} event without a "data" object`);
+    const old = doc.old;
+    if (old !== undefined && old !== null && !isObject(old)) throw new My2pgError('BAD_EVENT', '"old" is not an object');
+    return {
+      kind: 'row',
+      database,
+      table: str(doc.table, 'table'),
+      type: type as RowType,
+      ts: toInt(doc.ts),
+      xid: doc.xid instanceof JsonNumber ? doc.xid.text : undefined,
+      xoffset: doc.xoffset instanceof JsonNumber ? toInt(doc.xoffset) : undefined,
+      commit: doc.commit === true,
+      data,
+      old: isObject(old) ? old : undefined,
+    };
+  }
+  if (DDL_TYPES.has(type)) return decodeDdl(type as DdlType, database, doc);
+  return { kind: 'other', type, database, table: typeof doc.table === 'string' ? doc.table : undefined };
+}
+
+function decodeDdl(type: DdlType, database: string, doc: Record<string, JsonValue>): DdlEvent {
+  return {
+    kind: 'ddl',
+    type,
+    database,
+    table: typeof doc.table === 'string' ? doc.table : undefined,
+    def: isObject(doc.def) ? schemaFromJson(doc.def) : undefined,
+    old: isObject(doc.old) ? schemaFromJson(doc.old) : undefined,
+    sql: typeof doc.sql === 'string' ? doc.sql : '',
+    ts: toInt(doc.ts),
+  };
+}
+
+export function schemaFromJson(doc: Record<string, JsonValue>): TableSchema {
+  const cols = doc.columns;
+  if (!Array.isArray(cols)) throw new My2pgError('BAD_EVENT', 'table definition without "columns"');
+  const pk = doc['primary-key'];
+  return {
+    database: str(doc.database, 'def.database'),
+    table: str(doc.table, 'def.table'),
+    charset: typeof doc.charset === 'string' ? doc.charset : null,
+    columns: cols.map((c) => columnFromJson(c)),
+    primaryKey: Array.isArray(pk) ? pk.map((p) => str(p, 'primary-key')) : [],
+  };
+}
+
+function columnFromJson(c: JsonValue): ColumnDef {
+  if (!isObject(c)) throw new My2pgError('BAD_EVENT', 'column definition is not an object');
+  const type = str(c.type, 'column.type');
+  const values = c['enum-values'] ?? c['set-values'];
+  const signed = c.signed === undefined ? undefined : c.signed === true;
+  const fsp = optInt(c.fsp) ?? optInt(c['column-length']);
+  return {
+    name: str(c.name, 'column.name'),
+    type,
+    columnType: typeof c['column-type'] === 'string' ? c['column-type'] : type,
+    nullable: c.nullable === undefined ? true : c.nullable === true,
+    default: typeof c.default === 'string' ? c.default : null,
+    unsigned: c.unsigned === true || signed === false,
+    charset: typeof c.charset === 'string' ? c.charset : null,
+    length: optInt(c.length),
+    precision: optInt(c.precision),
+    scale: optInt(c.scale),
+    fsp,
+    values: Array.isArray(values) ? values.map((v) => str(v, 'enum value')) : null,
+  };
+}
+
+function isObject(v: JsonValue | undefined): v is Record<string, JsonValue> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
+}
+
+function str(v: JsonValue | undefined, field: string): string {
+  if (typeof v !== 'string') throw new My2pgError('BAD_EVENT', `missing or non-string "${field}"`);
+  return v;
+}
+
+function toInt(v: JsonValue | undefined): number {
+  return v instanceof JsonNumber ? Number(v.text) : 0;
+}
+
+function optInt(v: JsonValue | undefined): number | null {
+  return v instanceof JsonNumber ? Number(v.text) : null;
+}

@@ -1,0 +1,37 @@
+// Binlog coordinates and the cursor that orders every change event in the stream.
+
+/** A point in the binlog where reading can start: always a transaction boundary. */
+export interface BinlogPosition {
+  file: string;
+  pos: number;
+}
+
+/**
+ * Identifies one change: the transaction's start position plus the row's index in it.
+ * Replaying from `tx` yields the same cursors again, which is how redelivery is detected.
+ */
+export interface EventCursor {
+  tx: BinlogPosition;
+  xoffset: number;
+  /** True on the last change of the transaction. */
+  commit: boolean;
+  /** Where reading resumes once this transaction is complete. */
+  next: BinlogPosition;
+}
+
+/** Compares binlog positions; file names sort by their numeric suffix (mysql-bin.000010 > .000009). */
+export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
+  if (a.file !== b.file) {
+    return fileSequence(a.file) - fileSequence(b.file) || (a.file < b.file ? -1 : 1);
+  }
+  return a.pos - b.pos;
+}
+
+function fileSequence(file: string): number {
+  const m = /\.(\d+)$/.exec(file);
+  return m ? Number(m[1]) : 0;
+}
+
+export function formatPosition(p: BinlogPosition): string {
+  return `${p.file}:${p.pos}`;
+}

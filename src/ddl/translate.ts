@@ -1,0 +1,51 @@
+// Translates DDL events into Postgres/Greenplum statements for the replica, in stream order.
+
+import { My2pgError } from '../core/errors.js';
+import type { DdlEvent } from '../core/events.js';
+import type { TableSchema } from '../core/table-schema.js';
+import type { Dialect } from '../target/dialect.js';
+import type { Naming } from '../target/naming.js';
+import { qualify, quoteIdent } from '../target/quote.js';
+import { mapColumnType } from './type-map.js';
+
+export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming): string[] {
+  const schema = naming.name(ev.database);
+  switch (ev.type) {
+    case 'database-create':
+      return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`];
+    case 'database-drop':
+      return [`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`];
+    case 'database-alter':
+      return []; // charset changes have no Postgres counterpart
+    case 'table-create':
+      if (!ev.def) throw new My2pgError('BAD_EVENT', `table-create for ${ev.database}.${ev.table} has no "def"`);
+      return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, createTable(ev.def, dialect, naming)];
+    case 'table-drop':
+      return [`DROP TABLE IF EXISTS ${qualify(schema, naming.name(requireTable(ev)))}`];
+    case 'table-truncate':
+      return [`TRUNCATE ${qualify(schema, naming.name(requireTable(ev)))}`];
+    case 'table-alter':
+      throw new My2pgError(
+        'UNSUPPORTED_DDL',
+        `ALTER on replicated table ${ev.database}.${ev.table ?? '?'} is not supported yet; apply stopped ` +
+          `before it so the replica is not corrupted. Statement: ${ev.sql}`,
+      );
+  }
+}
+
+/** CREATE TABLE IF NOT EXISTS: a replica table that already exists is kept (docs/OPERATIONS.md). */
+export function createTable(def: TableSchema, dialect: Dialect, naming: Naming): string {
+  const names = naming.columns(`${def.database}.${def.table}`, def.columns.map((c) => c.name));
+  const cols = def.columns.map(
+    (c, i) => `${quoteIdent(names[i])} ${mapColumnType(c)}${c.nullable ? '' : ' NOT NULL'}`,
+  );
+  const pk = def.primaryKey.map((p) => naming.name(p));
+  if (pk.length > 0) cols.push(`PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`);
+  const table = qualify(naming.name(def.database), naming.name(def.table));
+  return `CREATE TABLE IF NOT EXISTS ${table} (${cols.join(', ')})${dialect.tableSuffix(pk)}`;
+}
+
+function requireTable(ev: DdlEvent): string {
+  if (!ev.table) throw new My2pgError('BAD_EVENT', `${ev.type} event without "table"`);
+  return ev.table;
+}

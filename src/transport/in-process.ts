@@ -1,0 +1,76 @@
+// The embedded transport of `my2pg run` without Kafka: a bounded in-memory queue between
+// capture and apply. Durability comes from apply, which stores each message's binlog cursor in
+// the replica with the data; capture resumes from that cursor.
+
+import type { StreamMessage } from '../core/events.js';
+import { comparePositions, type BinlogPosition, type EventCursor } from '../core/position.js';
+import { BoundedQueue } from './bounded-queue.js';
+import type { DeliveredMessage, Publisher, Subscriber } from './transport.js';
+
+/** Name of the checkpoint stream that holds the embedded binlog cursor. */
+export const EMBEDDED_STREAM = 'binlog';
+
+export class InProcessTransport implements Publisher, Subscriber {
+  readonly stream = EMBEDDED_STREAM;
+  private readonly queue: BoundedQueue<DeliveredMessage>;
+
+  constructor(
+    capacity: number,
+    /** Reads the cursor apply committed last (null before the first commit). */
+    private readonly loadStored: () => Promise<string | null>,
+  ) {
+    this.queue = new BoundedQueue(capacity);
+  }
+
+  // Publisher side
+
+  async begin(): Promise<void> {}
+
+  async send(messages: StreamMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (!m.cursor) throw new Error('in-process transport needs a cursor on every message');
+      await this.queue.push({ value: m.value, part: 0, position: JSON.stringify(m.cursor) });
+    }
+  }
+
+  /** Nothing to do: apply makes positions durable with the data. */
+  async commit(_resumeAfter: BinlogPosition): Promise<void> {}
+
+  async storedPosition(): Promise<BinlogPosition | null> {
+    const text = await this.loadStored();
+    if (text === null) return null;
+    const c = JSON.parse(text) as EventCursor;
+    return c.commit ? c.next : c.tx;
+  }
+
+  async close(): Promise<void> {
+    this.queue.close();
+  }
+
+  // Subscriber side
+
+  /** Capture already starts at the stored cursor; nothing to seek here. */
+  async start(): Promise<void> {}
+
+  nextBatch(maxRows: number, maxWaitMs: number): Promise<DeliveredMessage[]> {
+    return this.queue.take(maxRows, maxWaitMs);
+  }
+
+  alreadyApplied(msg: DeliveredMessage, stored: string): boolean {
+    return compareCursors(JSON.parse(msg.position) as EventCursor, JSON.parse(stored) as EventCursor) <= 0;
+  }
+
+  positionAfter(msg: DeliveredMessage): string {
+    return msg.position;
+  }
+
+  async committed(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.queue.close();
+  }
+}
+
+export function compareCursors(a: EventCursor, b: EventCursor): number {
+  return comparePositions(a.tx, b.tx) || a.xoffset - b.xoffset;
+}

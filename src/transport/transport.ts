@@ -1,0 +1,47 @@
+// The contract between capture and apply: publishing whole transactions, and consuming batches
+// whose positions apply stores in the replica together with the data.
+
+import type { BinlogPosition } from '../core/position.js';
+import type { StreamMessage } from '../core/events.js';
+
+/**
+ * Where capture sends events. A transaction's messages arrive through `send` (possibly in
+ * several calls, for big transactions) and are acknowledged by `commit`: only after `commit`
+ * resolves may `resumeAfter` be considered durable. Implementations keep message order per key.
+ */
+export interface Publisher {
+  begin(): Promise<void>;
+  send(messages: StreamMessage[]): Promise<void>;
+  /** Makes the messages since `begin` durable, together with the position to resume from. */
+  commit(resumeAfter: BinlogPosition): Promise<void>;
+  /** Where capture should resume, or null when nothing was ever committed. */
+  storedPosition(): Promise<BinlogPosition | null>;
+  close(): Promise<void>;
+}
+
+/** A consumed message with the partition it came from and its position there. */
+export interface DeliveredMessage {
+  value: string;
+  part: number;
+  /** Transport-specific position of this message, comparable by the subscriber. */
+  position: string;
+}
+
+/**
+ * Where apply reads from. Batches come in stream order per part. Apply stores, per part,
+ * `positionAfter(last applied message)` in the replica in the same transaction as the data,
+ * and drops any message for which `alreadyApplied(message, stored)` holds: redelivery is a no-op.
+ */
+export interface Subscriber {
+  /** Identifies this stream's rows in `_my2pg.checkpoints`. */
+  readonly stream: string;
+  /** Starts consuming; `stored` are the positions apply has committed, per part. */
+  start(stored: Map<number, string>): Promise<void>;
+  /** Next batch (up to maxRows, waiting at most maxWaitMs after the first message); [] when stopped. */
+  nextBatch(maxRows: number, maxWaitMs: number): Promise<DeliveredMessage[]>;
+  alreadyApplied(msg: DeliveredMessage, stored: string): boolean;
+  positionAfter(msg: DeliveredMessage): string;
+  /** Told after each committed batch (e.g. to commit consumer-group offsets for monitoring). */
+  committed(positions: Map<number, string>): Promise<void>;
+  stop(): Promise<void>;
+}
