@@ -53,7 +53,8 @@ export function deleteOneMatching(t: MergeTable, dialect: Dialect): string {
   const match = t.columns
     .map((c, i) => `t.${quoteIdent(c.name)} IS NOT DISTINCT FROM $${i + 1}::${c.pgType}`)
     .join(' AND ');
-  const id = dialect.rowIdentity('t');
-  const idOuter = dialect.rowIdentity(`d`);
-  return `DELETE FROM ${target} AS d WHERE ${idOuter} = (SELECT ${id} FROM ${target} AS t WHERE ${match} LIMIT 1)`;
+  const ids = dialect.rowIdentity;
+  const outer = ids.map((c) => `d.${c}`).join(', ');
+  const lhs = ids.length > 1 ? `(${outer})` : outer;
+  return `DELETE FROM ${target} AS d WHERE ${lhs} = (SELECT ${ids.map((c) => `t.${c}`).join(', ')} FROM ${target} AS t WHERE ${match} LIMIT 1)`;
 }

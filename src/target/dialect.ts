@@ -7,16 +7,16 @@ export interface Dialect {
   /** Clause appended to CREATE TABLE (Greenplum's distribution policy), or ''. */
   tableSuffix(primaryKey: string[]): string;
   /**
-   * Expression naming one physical row, used to delete exactly one duplicate from a table
-   * without a primary key.
+   * System columns that name one physical row, used to delete exactly one duplicate from a
+   * table without a primary key.
    */
-  rowIdentity(alias: string): string;
+  readonly rowIdentity: string[];
 }
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
   tableSuffix: () => '',
-  rowIdentity: (alias) => `${alias}.ctid`,
+  rowIdentity: ['ctid'],
 };
 
 export const greenplumDialect: Dialect = {
@@ -24,7 +24,7 @@ export const greenplumDialect: Dialect = {
   tableSuffix: (pk) =>
     pk.length > 0 ? ` DISTRIBUTED BY (${pk.map(quoteIdent).join(', ')})` : ' DISTRIBUTED RANDOMLY',
   // ctid is only unique within a segment on Greenplum.
-  rowIdentity: (alias) => `(${alias}.gp_segment_id, ${alias}.ctid)`,
+  rowIdentity: ['gp_segment_id', 'ctid'],
 };
 
 export function dialectFor(name: string): Dialect {

@@ -1,0 +1,104 @@
+// Compares a MySQL table with its replica row for row, each value rendered to a canonical text
+// on both servers (so a difference in meaning shows up, a difference in output format does not).
+
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+
+interface SourceColumn {
+  name: string;
+  dataType: string;
+  columnType: string;
+}
+
+function mysqlExpr(c: SourceColumn): string {
+  const q = `\`${c.name.replace(/`/g, '``')}\``;
+  switch (c.dataType) {
+    case 'datetime':
+    case 'timestamp':
+      return `DATE_FORMAT(${q}, '%Y-%m-%d %H:%i:%s.%f')`;
+    case 'binary':
+    case 'varbinary':
+    case 'tinyblob':
+    case 'blob':
+    case 'mediumblob':
+    case 'longblob':
+      return `LOWER(HEX(${q}))`;
+    case 'bit':
+      return `LPAD(BIN(${q} + 0), ${/\((\d+)\)/.exec(c.columnType)?.[1] ?? 1}, '0')`;
+    case 'float':
+      return `CAST(CAST(${q} AS DOUBLE) AS CHAR)`;
+    default:
+      return `CAST(${q} AS CHAR)`;
+  }
+}
+
+function pgExpr(c: SourceColumn, target: string): string {
+  const q = `"${target.replace(/"/g, '""')}"`;
+  switch (c.dataType) {
+    case 'datetime':
+      return `to_char(${q}, 'YYYY-MM-DD HH24:MI:SS.US')`;
+    case 'timestamp':
+      return `to_char(${q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`;
+    case 'binary':
+    case 'varbinary':
+    case 'tinyblob':
+    case 'blob':
+    case 'mediumblob':
+    case 'longblob':
+      return `encode(${q}, 'hex')`;
+    case 'set':
+      return `array_to_string(${q}, ',')`;
+    case 'float':
+      return `(${q}::double precision)::text`;
+    default:
+      return `${q}::text`;
+  }
+}
+
+/** Canonical form of a value rendered by either server. */
+function canon(dataType: string, v: unknown): string {
+  if (v === null || v === undefined) return '∅';
+  let s = String(v);
+  if (dataType === 'datetime' || dataType === 'timestamp') s = s.replace(/\.?0+$/, '');
+  if (dataType === 'json') s = JSON.stringify(JSON.parse(s));
+  if (dataType === 'time') s = normaliseTime(s);
+  if (dataType === 'float' || dataType === 'double') s = String(Number(s));
+  return s;
+}
+
+/** MySQL TIME and Postgres interval both as signed total seconds. */
+function normaliseTime(s: string): string {
+  const m = /^(-)?(?:(\d+) days? )?(-)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(s);
+  if (!m) return s;
+  const secs = Number(m[2] ?? 0) * 86400 + Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]);
+  return `${m[1] || m[3] ? '-' : ''}${secs}`;
+}
+
+export async function sourceColumns(conn: mysql.Connection, db: string, table: string): Promise<SourceColumn[]> {
+  const [rows] = await conn.query(
+    'SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    [db, table],
+  );
+  return rows as SourceColumn[];
+}
+
+/** Rows of both sides as sorted canonical lines; equal lists mean equal tables (duplicates count). */
+export async function tableSnapshots(
+  conn: mysql.Connection,
+  client: pg.Client,
+  db: string,
+  table: string,
+): Promise<{ source: string[]; replica: string[] }> {
+  const cols = await sourceColumns(conn, db, table);
+  const [srows] = await conn.query({
+    sql: `SELECT ${cols.map(mysqlExpr).join(', ')} FROM \`${db}\`.\`${table}\``,
+    rowsAsArray: true,
+  });
+  const source = (srows as unknown[][]).map((r) => r.map((v, i) => canon(cols[i].dataType, v)).join('|')).sort();
+  const res = await client.query({
+    text: `SELECT ${cols.map((c) => pgExpr(c, c.name.toLowerCase())).join(', ')} FROM "${db.toLowerCase()}"."${table.toLowerCase()}"`,
+    rowMode: 'array',
+  });
+  const replica = (res.rows as unknown[][]).map((r) => r.map((v, i) => canon(cols[i].dataType, v)).join('|')).sort();
+  return { source, replica };
+}

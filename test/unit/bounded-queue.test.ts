@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BoundedQueue } from '../../src/transport/bounded-queue.js';
+
+test('take returns up to max items, waiting at most maxWait after the first', async () => {
+  const q = new BoundedQueue<number>(100);
+  for (let i = 0; i < 5; i++) await q.push(i);
+  assert.deepEqual(await q.take(3, 1000), [0, 1, 2]);
+  const started = Date.now();
+  assert.deepEqual(await q.take(10, 50), [3, 4]);
+  assert.ok(Date.now() - started >= 40);
+});
+
+test('push waits while the queue is full (backpressure)', async () => {
+  const q = new BoundedQueue<number>(2);
+  await q.push(1);
+  await q.push(2);
+  let pushed = false;
+  const p = q.push(3).then(() => (pushed = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(pushed, false);
+  assert.deepEqual(await q.take(1, 0), [1]);
+  await p;
+  assert.equal(pushed, true);
+});
+
+test('close releases a waiting consumer with an empty batch', async () => {
+  const q = new BoundedQueue<number>(2);
+  const t = q.take(10, 10);
+  q.close();
+  assert.deepEqual(await t, []);
+});

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { TableFilter } from '../../src/capture/filter.js';
+import { loadConfig } from '../../src/config/load.js';
+
+test('no include rule: everything but system databases', () => {
+  const f = new TableFilter([]);
+  assert.ok(f.includesTable('shop', 'orders'));
+  for (const db of ['mysql', 'information_schema', 'performance_schema', 'sys']) assert.ok(!f.includesDatabase(db));
+});
+
+test('include db, db.table and regex; exclude wins', () => {
+  const f = new TableFilter(['shop', 'crm.contacts', 'logs./^ev_\\d+$/'], ['shop.secret']);
+  assert.ok(f.includesTable('shop', 'orders'));
+  assert.ok(!f.includesTable('shop', 'secret'));
+  assert.ok(f.includesTable('crm', 'contacts'));
+  assert.ok(!f.includesTable('crm', 'deals'));
+  assert.ok(f.includesTable('logs', 'ev_2024'));
+  assert.ok(!f.includesTable('logs', 'ev_x'));
+  assert.ok(!f.includesDatabase('other'));
+});
+
+test('a bad regex is a config error', () => {
+  assert.throws(() => new TableFilter(['/[/']), /bad regex/);
+});
+
+test('precedence: defaults < file < env < flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'my2pg.yml');
+  writeFileSync(file, 'topic: from-file\ngroup: file-group\nbatch_max_rows: 10\ninclude: [a, b.c]\n');
+  const c = loadConfig({ file, env: { MY2PG_GROUP: 'env-group', MY2PG_BATCH_MAX_ROWS: '20' }, flags: { 'batch-max-rows': '30' } });
+  assert.equal(c.topic, 'from-file');
+  assert.equal(c.group, 'env-group');
+  assert.equal(c.batch_max_rows, 30);
+  assert.deepEqual(c.include, ['a', 'b.c']);
+  assert.equal(c.dialect, 'postgres');
+});
+
+test('invalid values name their key and the reason', () => {
+  assert.throws(() => loadConfig({ env: { MY2PG_SOURCE: 'postgres://x' }, flags: {} }), /source: must be a mysql:\/\/ URL|source: must be a mysql/);
+  assert.throws(() => loadConfig({ env: {}, flags: { 'batch-max-rows': '0' } }), /batch_max_rows: /);
+  assert.throws(() => loadConfig({ env: {}, flags: { dialect: 'oracle' } }), /dialect: /);
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'bad.yml');
+  writeFileSync(file, 'topik: x\n');
+  assert.throws(() => loadConfig({ file, env: {}, flags: {} }), /unknown option\(s\) topik/);
+});
