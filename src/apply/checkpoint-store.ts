@@ -8,7 +8,7 @@ export async function readCheckpoints(client: ClientBase, stream: string, lock: 
     `SELECT part, position FROM _my2pg.checkpoints WHERE stream = $1${lock ? ' FOR UPDATE' : ''}`,
     [stream],
   );
-  return new Map(res.rows.map((r) => [r.part, r.position]));
+  return new Map(res.rows.map((r) => [Number(r.part), r.position]));
 }
 
 /** Upserts without ON CONFLICT, which Greenplum 6 lacks. */

@@ -1,0 +1,172 @@
+// The applier against a real Postgres: merge semantics, redelivery, tables without a key,
+// dead letters, refusal of ALTER, and every type of the default mapping.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Applier } from '../../src/apply/applier.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { encodeDdlEvent, encodeRowEvent } from '../../src/core/maxwell.js';
+import type { ColumnDef, TableSchema } from '../../src/core/table-schema.js';
+import { migrateControlSchema } from '../../src/target/control-schema.js';
+import { postgresDialect } from '../../src/target/dialect.js';
+import { Naming } from '../../src/target/naming.js';
+import { InProcessTransport } from '../../src/transport/in-process.js';
+import type { DeliveredMessage } from '../../src/transport/transport.js';
+import { createPgDatabase, pgClient } from '../harness/servers.js';
+
+let db: Awaited<ReturnType<typeof createPgDatabase>>;
+let client: ReturnType<typeof pgClient>;
+let applier: Applier;
+const transport = new InProcessTransport(10, async () => null);
+let pos = 1000;
+
+function c(name: string, type: string, extra: Partial<ColumnDef> = {}): ColumnDef {
+  return { name, type, columnType: type, nullable: true, default: null, unsigned: false, charset: null, length: null, precision: null, scale: null, fsp: null, values: null, ...extra };
+}
+
+/** Wraps event JSON texts as one transaction's delivered messages. */
+function tx(...values: string[]): DeliveredMessage[] {
+  const start = { file: 'bin.000001', pos: pos++ };
+  const next = { file: 'bin.000001', pos: pos };
+  return values.map((value, i) => ({
+    value,
+    part: 0,
+    position: JSON.stringify({ tx: start, xoffset: i, commit: i === values.length - 1, next }),
+  }));
+}
+
+const row = (table: string, type: 'insert' | 'update' | 'delete', data: string, old?: string) =>
+  encodeRowEvent({ database: 'Shop', table, type, ts: 1, data, old });
+
+const create = (def: TableSchema) => encodeDdlEvent({ type: 'table-create', database: def.database, table: def.table, def, ts: 1, sql: 'CREATE TABLE …' });
+
+async function rows(sql: string): Promise<unknown[][]> {
+  return (await client.query({ text: sql, rowMode: 'array' })).rows;
+}
+
+before(async () => {
+  db = await createPgDatabase();
+  client = pgClient(db.url);
+  await client.connect();
+  await migrateControlSchema(client);
+  applier = new Applier(client as never, transport, { dialect: postgresDialect, naming: new Naming(), log: silentLogger });
+});
+
+after(async () => {
+  await client?.end();
+  await db?.drop();
+});
+
+const items: TableSchema = {
+  database: 'Shop',
+  table: 'Items',
+  charset: 'utf8mb4',
+  primaryKey: ['OrderId', 'Line'],
+  columns: [c('OrderId', 'int', { nullable: false }), c('Line', 'int', { nullable: false }), c('Qty', 'int'), c('Note', 'varchar', { length: 20 })],
+};
+
+test('creates the table, then merges inserts, updates, key changes and deletes', async () => {
+  await applier.applyBatch(tx(encodeDdlEvent({ type: 'database-create', database: 'Shop', ts: 1, sql: 'CREATE DATABASE Shop' }), create(items)));
+  await applier.applyBatch([
+    ...tx(
+      row('Items', 'insert', '{"OrderId":1,"Line":1,"Qty":5,"Note":"a\\tb"}'),
+      row('Items', 'insert', '{"OrderId":1,"Line":2,"Qty":6,"Note":null}'),
+      row('Items', 'insert', '{"OrderId":2,"Line":1,"Qty":7,"Note":"x"}'),
+    ),
+    ...tx(
+      row('Items', 'update', '{"OrderId":1,"Line":1,"Qty":50,"Note":"a\\tb"}', '{"Qty":5}'),
+      row('Items', 'update', '{"OrderId":1,"Line":3,"Qty":6,"Note":null}', '{"Line":2}'),
+      row('Items', 'delete', '{"OrderId":2,"Line":1,"Qty":7,"Note":"x"}'),
+    ),
+  ]);
+  assert.deepEqual(await rows('SELECT orderid, line, qty, note FROM shop.items ORDER BY 1, 2'), [
+    ['1', '1', '50', 'a\tb'],
+    ['1', '3', '6', null],
+  ]);
+});
+
+test('a redelivered batch is a no-op', async () => {
+  const batch = tx(row('Items', 'insert', '{"OrderId":9,"Line":1,"Qty":1,"Note":"once"}'));
+  const first = await applier.applyBatch(batch);
+  await applier.applyBatch(tx(row('Items', 'update', '{"OrderId":9,"Line":1,"Qty":2,"Note":"twice"}', '{"Qty":1,"Note":"once"}')));
+  const again = await applier.applyBatch(batch);
+  assert.equal(first.applied, 1);
+  assert.equal(again.applied, 0);
+  assert.equal(again.skipped, 1);
+  assert.deepEqual(await rows('SELECT qty, note FROM shop.items WHERE orderid = 9'), [['2', 'twice']]);
+});
+
+test('tables without a primary key keep duplicates and delete one matching row at a time', async () => {
+  const log: TableSchema = { database: 'Shop', table: 'Log', charset: null, primaryKey: [], columns: [c('msg', 'varchar', { length: 10 }), c('n', 'int')] };
+  await applier.applyBatch(
+    tx(
+      create(log),
+      row('Log', 'insert', '{"msg":"dup","n":null}'),
+      row('Log', 'insert', '{"msg":"dup","n":null}'),
+      row('Log', 'insert', '{"msg":"dup","n":null}'),
+      row('Log', 'delete', '{"msg":"dup","n":null}'),
+      row('Log', 'update', '{"msg":"dup","n":2}', '{"n":null}'),
+      row('Log', 'insert', '{"msg":"other","n":1}'),
+    ),
+  );
+  assert.deepEqual(await rows('SELECT msg, n FROM shop.log ORDER BY msg, n NULLS FIRST'), [
+    ['dup', null],
+    ['dup', '2'],
+    ['other', '1'],
+  ]);
+});
+
+test('an invalid message goes to the dead-letter table and the rest still applies', async () => {
+  const before = applier.deadLetters;
+  await applier.applyBatch(tx('{"broken":', row('Items', 'insert', '{"OrderId":10,"Line":1,"Qty":1,"Note":"ok"}')));
+  assert.equal(applier.deadLetters, before + 1);
+  assert.deepEqual(await rows("SELECT message FROM _my2pg.dead_letters"), [['{"broken":']]);
+  assert.deepEqual(await rows('SELECT note FROM shop.items WHERE orderid = 10'), [['ok']]);
+});
+
+test('ALTER stops apply with a clear message and commits nothing of its batch', async () => {
+  const batch = tx(
+    row('Items', 'insert', '{"OrderId":11,"Line":1,"Qty":1,"Note":"no"}'),
+    encodeDdlEvent({ type: 'table-alter', database: 'Shop', table: 'Items', ts: 1, sql: 'ALTER TABLE Items ADD x INT' }),
+  );
+  await assert.rejects(applier.applyBatch(batch), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED_DDL' && /ALTER TABLE Items ADD x INT/.test(e.message));
+  assert.deepEqual(await rows('SELECT count(*) FROM shop.items WHERE orderid = 11'), [['0']]);
+});
+
+test('every type of the default mapping lands with its value', async () => {
+  const all: TableSchema = {
+    database: 'Shop',
+    table: 'AllTypes',
+    charset: 'utf8mb4',
+    primaryKey: ['id'],
+    columns: [
+      c('id', 'int', { nullable: false }),
+      c('ti', 'tinyint'), c('tiu', 'tinyint', { unsigned: true }), c('si', 'smallint'), c('siu', 'smallint', { unsigned: true }),
+      c('mi', 'mediumint'), c('miu', 'mediumint', { unsigned: true }), c('i', 'int'), c('iu', 'int', { unsigned: true }),
+      c('bi', 'bigint'), c('biu', 'bigint', { unsigned: true }), c('de', 'decimal', { precision: 65, scale: 30 }),
+      c('f', 'float'), c('d', 'double'), c('b1', 'bit', { length: 1 }), c('b64', 'bit', { length: 64 }),
+      c('ch', 'char', { length: 3 }), c('vc', 'varchar', { length: 10 }), c('tx', 'text'), c('en', 'enum', { values: ['a', 'b'] }),
+      c('st', 'set', { values: ['x', 'y'] }), c('bn', 'binary', { length: 2 }), c('vb', 'varbinary', { length: 4 }), c('bl', 'blob'),
+      c('dt', 'date'), c('dtm', 'datetime', { fsp: 6 }), c('ts', 'timestamp', { fsp: 3 }), c('tm', 'time', { fsp: 6 }),
+      c('yr', 'year'), c('js', 'json'), c('geo', 'point'),
+    ],
+  };
+  const data =
+    '{"id":1,"ti":-128,"tiu":255,"si":-32768,"siu":65535,"mi":-8388608,"miu":16777215,"i":-2147483648,"iu":4294967295,' +
+    '"bi":-9223372036854775808,"biu":18446744073709551615,"de":-99999999999999999999999999999999999.999999999999999999999999999999,' +
+    '"f":1.1,"d":-2.2250738585072014E-308,"b1":1,"b64":18446744073709551615,"ch":"ab","vc":"héllo😀","tx":"line\\nnext\\\\","en":"b",' +
+    '"st":["x","y"],"bn":"AAE=","vb":"/wA=","bl":"AAECAw==","dt":"2024-02-29","dtm":"1000-01-01 00:00:00.000001",' +
+    '"ts":"2038-01-19 03:14:07.999","tm":"-838:59:59.000000","yr":2155,"js":{"a":[1,2.50,null],"b":12345678901234567890},"geo":"POINT(1 2)"}';
+  await applier.applyBatch(tx(create(all), encodeRowEvent({ database: 'Shop', table: 'AllTypes', type: 'insert', ts: 1, data })));
+  const [r] = await rows(
+    `SELECT ti, tiu, si, siu, mi, miu, i, iu, bi, biu, de, f, d, b1, b64, ch, vc, tx, en, st, encode(bn, 'hex'), encode(vb, 'hex'), encode(bl, 'hex'),
+            dt, dtm, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), extract(epoch from tm), yr, js::text, geo FROM shop.alltypes`,
+  );
+  assert.deepEqual(r, [
+    '-128', '255', '-32768', '65535', '-8388608', '16777215', '-2147483648', '4294967295',
+    '-9223372036854775808', '18446744073709551615', '-99999999999999999999999999999999999.999999999999999999999999999999',
+    '1.1', '-2.2250738585072014e-308', '1', '1'.repeat(64), 'ab ', 'héllo😀', 'line\nnext\\', 'b', '{x,y}', '0001', 'ff00', '00010203',
+    '2024-02-29', '1000-01-01 00:00:00.000001', '2038-01-19 03:14:07.999', '-3020399.000000', '2155',
+    '{"a": [1, 2.50, null], "b": 12345678901234567890}', 'POINT(1 2)',
+  ]);
+});
