@@ -1,0 +1,44 @@
+// `my2pg run` without Kafka: the binlog cursor is committed in the replica with the data; one
+// SIGKILL mid-stream and a restart leave the replica equal to the source.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertReplicaConverges, pipelineFixture, waitForPartialApply, type PipelineFixture } from '../harness/pipeline.js';
+import { mysqlUrl, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
+
+let f: PipelineFixture;
+const running: My2pgProcess[] = [];
+
+before(async () => {
+  f = await pipelineFixture();
+});
+after(async () => {
+  await Promise.all(running.map((p) => p.kill('SIGKILL')));
+  await f?.cleanup();
+});
+
+test('my2pg run survives SIGKILL and converges', { timeout: 600_000 }, async () => {
+  const run = () => {
+    const p = startMy2pg(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--batch-max-rows', '1000']);
+    running.push(p);
+    return p;
+  };
+  let proc = run();
+  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await createWorkloadTables(f.conn, f.db);
+  const w = new Workload(f.conn, f.db, 11);
+  for (let i = 0; i < 200; i++) await w.step();
+  const [[{ n }]] = (await f.conn.query(`SELECT count(*) AS n FROM \`${f.db}\`.order_items`)) as unknown as [[{ n: string }]];
+  const bigTx = w.bigTransaction(20_000);
+  // SIGKILL while the 20,000-row transaction is half applied.
+  await waitForPartialApply(f, 'order_items', Number(n) + 20_000, Number(n));
+  assert.equal(await proc.kill('SIGKILL'), null);
+  await bigTx;
+  for (let i = 0; i < 200; i++) await w.step();
+  proc = run();
+  for (let i = 0; i < 100; i++) await w.step();
+  await assertReplicaConverges(f, WORKLOAD_TABLES);
+  assert.equal(proc.child.exitCode, null, `run died:\n${proc.log()}`);
+  await proc.kill();
+});

@@ -1,0 +1,63 @@
+// capture → Kafka → apply, each killed with SIGKILL mid-stream and restarted, while a mixed
+// workload with a 20,000-row transaction runs; afterwards the replica equals the source.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertReplicaConverges, pipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
+import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
+
+let f: PipelineFixture;
+const running: My2pgProcess[] = [];
+
+before(async () => {
+  f = await pipelineFixture();
+});
+after(async () => {
+  await Promise.all(running.map((p) => p.kill('SIGKILL')));
+  await f?.cleanup();
+});
+
+test('replica equals the source after SIGKILL of capture and of apply', { timeout: 600_000 }, async () => {
+  const topic = `t_${randomSuffix()}`;
+  const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '3'];
+  const capture = () => {
+    const p = startMy2pg(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
+    running.push(p);
+    return p;
+  };
+  const apply = () => {
+    const p = startMy2pg(['apply', '--target', f.pg.url, '--group', `g_${topic}`, '--batch-max-rows', '5000', ...common]);
+    running.push(p);
+    return p;
+  };
+
+  let cap = capture();
+  let app = apply();
+  await waitFor('capture to start streaming', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+
+  await createWorkloadTables(f.conn, f.db);
+  const w = new Workload(f.conn, f.db, 7);
+  for (let i = 0; i < 150; i++) await w.step();
+  await w.bigTransaction(20_000);
+
+  // Kill capture while the big transaction is being read or published.
+  await sleep(300);
+  assert.equal(await cap.kill('SIGKILL'), null);
+  for (let i = 0; i < 150; i++) await w.step();
+  cap = capture();
+
+  for (let i = 0; i < 150; i++) await w.step();
+  await waitFor('apply to have applied something', async () => /batch|apply started/.test(app.log()), 30_000);
+  await sleep(500);
+  assert.equal(await app.kill('SIGKILL'), null);
+  for (let i = 0; i < 150; i++) await w.step();
+  app = apply();
+  for (let i = 0; i < 100; i++) await w.step();
+
+  await assertReplicaConverges(f, WORKLOAD_TABLES);
+  assert.equal(cap.child.exitCode, null, `capture died:\n${cap.log()}`);
+  assert.equal(app.child.exitCode, null, `apply died:\n${app.log()}`);
+  await cap.kill();
+  await app.kill();
+});

@@ -1,0 +1,85 @@
+// Shared steps of the end-to-end tests: a fresh source database and replica, and waiting until
+// the replica equals the source.
+
+import assert from 'node:assert/strict';
+import type mysql from 'mysql2/promise';
+import { tableSnapshots } from './compare.js';
+import { createPgDatabase, mysqlConnection, pgClient, randomSuffix, waitFor } from './servers.js';
+
+export interface PipelineFixture {
+  db: string;
+  conn: mysql.Connection;
+  pg: { url: string; drop: () => Promise<void> };
+  /** A server id unique to this test, for the binlog connection. */
+  serverId: string;
+  cleanup(): Promise<void>;
+}
+
+export async function pipelineFixture(): Promise<PipelineFixture> {
+  const db = `e2e_${randomSuffix()}`;
+  const conn = await mysqlConnection();
+  await conn.query(`CREATE DATABASE \`${db}\``);
+  const pg = await createPgDatabase();
+  return {
+    db,
+    conn,
+    pg,
+    serverId: String(1000 + Math.floor(Math.random() * 1_000_000)),
+    cleanup: async () => {
+      await conn.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
+      await conn.end();
+      await pg.drop();
+    },
+  };
+}
+
+/** Waits until every table equals its replica, then asserts it (showing the difference). */
+export async function assertReplicaConverges(f: PipelineFixture, tables: string[], timeoutMs = 120_000): Promise<void> {
+  const client = pgClient(f.pg.url);
+  await client.connect();
+  try {
+    let last: Record<string, { source: string[]; replica: string[] }> = {};
+    const equal = async () => {
+      last = {};
+      for (const t of tables) last[t] = await tableSnapshots(f.conn, client, f.db, t);
+      return Object.values(last).every((s) => s.source.length === s.replica.length && s.source.every((r, i) => r === s.replica[i]));
+    };
+    await waitFor('the replica to equal the source', equal, timeoutMs, 1000).catch(() => undefined);
+    for (const t of tables) {
+      const s = last[t];
+      assert.ok(s, `table ${t} was never compared`);
+      console.log(`# ${t}: ${s.source.length} source rows, ${s.replica.length} replica rows`);
+      assert.equal(s.replica.length, s.source.length, `${t}: row count`);
+      const missing = s.source.filter((r) => !s.replica.includes(r)).slice(0, 3);
+      const extra = s.replica.filter((r) => !s.source.includes(r)).slice(0, 3);
+      assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${t} differs`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Waits until the replica holds more than `floor` but fewer than `expected` rows of a table,
+ * so that a kill right after lands in the middle of applying a transaction.
+ */
+export async function waitForPartialApply(f: PipelineFixture, table: string, expected: number, floor = 0): Promise<number> {
+  const client = pgClient(f.pg.url);
+  await client.connect();
+  try {
+    let seen = 0;
+    await waitFor(
+      `a partial apply of ${table}`,
+      async () => {
+        const r = await client.query(`SELECT count(*) AS n FROM "${f.db}"."${table}"`).catch(() => ({ rows: [{ n: '0' }] }));
+        seen = Number(r.rows[0].n);
+        return seen > floor && seen < expected;
+      },
+      60_000,
+      5,
+    );
+    return seen;
+  } finally {
+    await client.end();
+  }
+}
