@@ -155,7 +155,9 @@ function embedded(c: Config, log: Logger): Runnable[] {
   const targetUrl = require(c, 'target', 'run');
   const transport = new InProcessTransport(20_000, async () => {
     const client = new pg.Client({ connectionString: targetUrl });
-    await client.connect();
+    await client.connect().catch((err: Error) => {
+      throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${err.message}`, { retriable: true, cause: err });
+    });
     try {
       await migrateControlSchema(client);
       return (await readCheckpoints(client, EMBEDDED_STREAM, false)).get(0) ?? null;
