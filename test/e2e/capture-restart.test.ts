@@ -1,0 +1,77 @@
+// A restarted capture never publishes again a transaction Kafka acknowledged, and a capture
+// killed in the middle of a transaction publishes it exactly once after restart (consumers
+// read committed).
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { readTopic } from '../harness/kafka-reader.js';
+import { pipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
+import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+
+let f: PipelineFixture;
+const running: My2pgProcess[] = [];
+
+before(async () => {
+  f = await pipelineFixture();
+});
+after(async () => {
+  await Promise.all(running.map((p) => p.kill('SIGKILL')));
+  await f?.cleanup();
+});
+
+interface Row {
+  type: string;
+  table?: string;
+  xid?: number;
+  xoffset?: number;
+  data?: { id: number };
+}
+
+test('restart publishes every transaction exactly once', { timeout: 300_000 }, async () => {
+  const topic = `t_${randomSuffix()}`;
+  const capture = () => {
+    const p = startMy2pg(['capture', '--source', mysqlUrl(), '--kafka', kafkaBrokers(), '--topic', topic, '--include', f.db, '--server-id', f.serverId, '--client-id', topic]);
+    running.push(p);
+    return p;
+  };
+  const rowsIn = (values: string[]) => values.map((v) => JSON.parse(v) as Row).filter((r) => r.type === 'insert');
+
+  let cap = capture();
+  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()));
+  await f.conn.query(`CREATE TABLE \`${f.db}\`.t (id INT PRIMARY KEY, v VARCHAR(10))`);
+  let id = 0;
+  for (let i = 0; i < 50; i++) {
+    await f.conn.query('BEGIN');
+    for (let k = 0; k <= i % 3; k++) await f.conn.query(`INSERT INTO \`${f.db}\`.t VALUES (?, 'a')`, [++id]);
+    await f.conn.query('COMMIT');
+  }
+  const firstCount = id;
+  await readTopic(topic, (v) => rowsIn(v).length >= firstCount);
+
+  // Everything so far is acknowledged: a restart must not publish it again.
+  assert.equal(await cap.kill('SIGKILL'), null);
+  cap = capture();
+  await waitFor('capture to resume', async () => /capture resuming/.test(cap.log()));
+
+  // A big transaction, with capture killed while publishing it.
+  const bigFrom = id + 1;
+  const values = Array.from({ length: 5000 }, () => [++id, 'big']);
+  await f.conn.query('BEGIN');
+  for (let i = 0; i < values.length; i += 1000) await f.conn.query(`INSERT INTO \`${f.db}\`.t VALUES ?`, [values.slice(i, i + 1000)]);
+  await f.conn.query('COMMIT');
+  await sleep(150);
+  assert.equal(await cap.kill('SIGKILL'), null);
+  cap = capture();
+  for (let i = 0; i < 10; i++) await f.conn.query(`INSERT INTO \`${f.db}\`.t VALUES (?, 'after')`, [++id]);
+
+  const all = rowsIn(await readTopic(topic, (v) => rowsIn(v).length >= id));
+  const ids = all.map((r) => r.data!.id);
+  assert.equal(ids.length, id, 'each row published exactly once');
+  assert.deepEqual([...new Set(ids)].sort((a, b) => a - b), Array.from({ length: id }, (_, i) => i + 1));
+  // The big transaction keeps one xid and consecutive xoffsets, with commit on its last row.
+  const big = all.filter((r) => r.data!.id >= bigFrom && r.data!.id < bigFrom + 5000);
+  assert.equal(new Set(big.map((r) => r.xid)).size, 1);
+  assert.deepEqual(big.map((r) => r.xoffset), Array.from({ length: 5000 }, (_, i) => i));
+  assert.ok(/capture resuming/.test(cap.log()));
+  await cap.kill();
+});

@@ -1,0 +1,25 @@
+// Reads every committed message of a topic from the beginning (read-committed), for tests.
+
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkaBrokers, randomSuffix, waitFor } from './servers.js';
+
+export async function readTopic(topic: string, until: (values: string[]) => boolean, timeoutMs = 60_000): Promise<string[]> {
+  const kafka = new Kafka({ clientId: 'my2pg-test-reader', brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `test-reader-${randomSuffix()}`, readUncommitted: false });
+  const values: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(message.value?.toString('utf8') ?? '');
+      },
+    });
+    await waitFor(`messages on ${topic}`, async () => until(values), timeoutMs, 100);
+    // Anything published after the condition held would show up now.
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    await consumer.disconnect();
+  }
+  return values;
+}
