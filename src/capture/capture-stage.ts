@@ -40,6 +40,8 @@ export class CaptureStage {
   private file = '';
   private lastEnd = 0;
   private txStart: BinlogPosition | null = null;
+  /** Inside a BEGIN…COMMIT group (not a standalone DDL group). */
+  private inTransaction = false;
   private readonly buffer = new TransactionBuffer();
   private readonly primaryKeys = new Map<number, string[]>();
 
@@ -95,9 +97,15 @@ export class CaptureStage {
       }
       case 'gtid':
       case 'anonymousgtid':
-      case 'mariadbgtid':
         this.txStart = this.here();
         return;
+      case 'mariadbgtid': {
+        // MariaDB's GTID event replaces BEGIN; `standalone` marks a DDL group with no commit.
+        const g = ev as Extract<AnyBinlogEvent, { getEventName(): 'mariadbgtid' }>;
+        this.txStart = this.here();
+        this.inTransaction = !g.standalone;
+        return;
+      }
       case 'query':
         return this.onQuery(ev as QueryEvent);
       case 'tablemap':
@@ -127,8 +135,9 @@ export class CaptureStage {
   private async onQuery(ev: QueryEvent): Promise<void> {
     const sql = ev.query.trim();
     const upper = sql.toUpperCase();
-    if (upper === 'BEGIN' || upper === 'XA START') {
+    if (upper === 'BEGIN') {
       this.txStart ??= this.here();
+      this.inTransaction = true;
       return;
     }
     if (upper === 'COMMIT') return this.commitTransaction(null, ev.nextPosition);
@@ -136,6 +145,8 @@ export class CaptureStage {
       this.buffer.reset();
       return this.commitTransaction(null, ev.nextPosition);
     }
+    // Inside a transaction a statement is never DDL (SAVEPOINT, XA END, statement-logged DML).
+    if (this.inTransaction) return;
     await this.onDdl(ev, sql);
   }
 
@@ -222,6 +233,7 @@ export class CaptureStage {
       this.publishedSince += total;
     }
     this.txStart = null;
+    this.inTransaction = false;
     this.lastEnd = next.pos;
     this.uncommitted = next;
     await this.maybeCommit();

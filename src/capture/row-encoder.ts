@@ -10,6 +10,7 @@ export type EncodeKind =
   | 'double'
   | 'decimal'
   | 'string'
+  | 'enum'
   | 'binary'
   | 'bit'
   | 'year'
@@ -56,7 +57,7 @@ export function rowColumns(entry: TableMapEntry): RowColumn[] {
 
 function kindOf(type: number, columnType: string, charset: string | null): EncodeKind {
   if (columnType.startsWith('set(') || type === T.SET) return 'set';
-  if (columnType.startsWith('enum(') || type === T.ENUM) return 'string';
+  if (columnType.startsWith('enum(') || type === T.ENUM) return 'enum';
   switch (type) {
     case T.TINY:
     case T.SHORT:
@@ -112,6 +113,8 @@ export function encodeRow(cols: RowColumn[], row: Record<string, unknown>): Enco
 }
 
 export function encodeValue(kind: EncodeKind, v: unknown): string {
+  // The reader gives undefined for ENUM index 0, MySQL's '' for an invalid value.
+  if (v === undefined && kind === 'enum') return '""';
   if (v === null || v === undefined) return 'null';
   switch (kind) {
     case 'integer':
@@ -136,6 +139,7 @@ export function encodeValue(kind: EncodeKind, v: unknown): string {
     case 'geometry':
       return JSON.stringify(toWkt(v));
     case 'temporal':
+    case 'enum':
     case 'string':
       return JSON.stringify(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
   }

@@ -32,3 +32,9 @@ test('a row keeps column order and per-column JSON', () => {
   assert.equal(r.json, '{"id":1,"n":"é\\""}');
   assert.deepEqual(r.values, { id: '1', n: '"é\\""' });
 });
+
+test("ENUM's invalid value (index 0) is the empty string, NULL stays null", () => {
+  assert.equal(encodeValue('enum', undefined), '""');
+  assert.equal(encodeValue('enum', null), 'null');
+  assert.equal(encodeValue('enum', 'b'), '"b"');
+});
