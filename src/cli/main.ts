@@ -125,7 +125,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
 
 function applyOverKafka(c: Config, log: Logger): Runnable {
   const brokers = require(c, 'kafka', 'apply');
-  const subscriber = new KafkaSubscriber({ brokers, topic: c.topic, group: c.group, log });
+  const subscriber = new KafkaSubscriber({ brokers, topic: c.topic, group: c.group, partitions: c.topic_partitions, log });
   return applyStage(c, subscriber, log);
 }
 

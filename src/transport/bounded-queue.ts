@@ -14,9 +14,21 @@ export class BoundedQueue<T> {
     return this.items.length - this.head;
   }
 
-  async push(item: T): Promise<void> {
+  /** Adds an item, waiting while the queue is full; `whileWaiting` runs about every second then. */
+  async push(item: T, whileWaiting?: () => Promise<void>): Promise<void> {
     while (this.size >= this.capacity && !this.closed) {
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+      const gotSpace = await new Promise<boolean>((resolve) => {
+        const waiter = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          this.spaceWaiters = this.spaceWaiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, 1000);
+        this.spaceWaiters.push(waiter);
+      });
+      if (!gotSpace && whileWaiting) await whileWaiting();
     }
     if (this.closed) return;
     this.items.push(item);

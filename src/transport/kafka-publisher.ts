@@ -4,10 +4,10 @@
 // a transaction Kafka acknowledged, and never skips one it did not (DESIGN §6.2).
 
 import { Kafka, logLevel, type Consumer, type Producer, type Transaction } from 'kafkajs';
-import { My2pgError } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { BinlogPosition } from '../core/position.js';
+import { ensureTopics, positionsTopic } from './kafka-topics.js';
 import { partitionByDatabase } from './partitioner.js';
 import type { Publisher } from './transport.js';
 
@@ -21,10 +21,6 @@ export interface KafkaPublisherOptions {
   log: Logger;
 }
 
-export function positionsTopic(topic: string): string {
-  return `${topic}.my2pg-positions`;
-}
-
 export class KafkaPublisher implements Publisher {
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
@@ -32,7 +28,14 @@ export class KafkaPublisher implements Publisher {
   private partitions = 1;
 
   constructor(private readonly opts: KafkaPublisherOptions) {
-    this.kafka = new Kafka({ clientId: `my2pg-capture-${opts.clientId}`, brokers: opts.brokers, logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({
+      clientId: `my2pg-capture-${opts.clientId}`,
+      brokers: opts.brokers,
+      logLevel: logLevel.NOTHING,
+      // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS while the broker
+      // writes the markers of the previous one: retry within milliseconds, not kafkajs' 300 ms.
+      retry: { initialRetryTime: 10, retries: 12 },
+    });
   }
 
   async connect(): Promise<void> {
@@ -94,34 +97,6 @@ export class KafkaPublisher implements Publisher {
   private requireProducer(): Producer {
     if (!this.producer) throw new Error('KafkaPublisher used before connect()');
     return this.producer;
-  }
-}
-
-/** Creates the data topic and the compacted positions topic when missing. */
-async function ensureTopics(kafka: Kafka, topic: string, partitions: number): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new My2pgError('UNREACHABLE', `cannot reach Kafka: ${(err as Error).message}`, { retriable: true, cause: err });
-  }
-  try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = [];
-    if (!existing.has(topic)) wanted.push({ topic, numPartitions: partitions });
-    if (!existing.has(positionsTopic(topic))) {
-      wanted.push({
-        topic: positionsTopic(topic),
-        numPartitions: 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'segment.ms', value: '3600000' },
-        ],
-      });
-    }
-    if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
   }
 }
 

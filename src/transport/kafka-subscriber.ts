@@ -7,12 +7,15 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { ensureTopics } from './kafka-topics.js';
 import type { DeliveredMessage, Subscriber } from './transport.js';
 
 export interface KafkaSubscriberOptions {
   brokers: string[];
   topic: string;
   group: string;
+  /** Partitions of the data topic if apply creates it. */
+  partitions: number;
   log: Logger;
   /** Messages buffered ahead of apply. */
   bufferSize?: number;
@@ -34,9 +37,17 @@ export class KafkaSubscriber implements Subscriber {
 
   async start(stored: Map<number, string>): Promise<void> {
     for (const [p, o] of stored) this.positions.set(p, o);
-    const consumer = this.kafka.consumer({ groupId: this.opts.group, readUncommitted: false, maxBytesPerPartition: 4 << 20 });
+    const consumer = this.kafka.consumer({
+      groupId: this.opts.group,
+      readUncommitted: false,
+      maxBytesPerPartition: 4 << 20,
+      // A crashed apply's partitions move to its replacement after this long.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 2_000,
+    });
     this.consumer = consumer;
     try {
+      await ensureTopics(this.kafka, this.opts.topic, this.opts.partitions);
       await consumer.connect();
       await consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
     } catch (err) {
@@ -57,13 +68,12 @@ export class KafkaSubscriber implements Subscriber {
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, isRunning, isStale, heartbeat }) => {
-        let n = 0;
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) return;
-          // push() waits while apply is behind (backpressure); keep the group membership alive.
-          if (++n % 500 === 0) await heartbeat();
-          await this.queue.push({ value: m.value?.toString('utf8') ?? '', part: batch.partition, position: m.offset });
+          // push() waits while apply is behind (backpressure); heartbeats keep the membership.
+          await this.queue.push({ value: m.value?.toString('utf8') ?? '', part: batch.partition, position: m.offset }, heartbeat);
         }
+        await heartbeat();
       },
     });
   }
