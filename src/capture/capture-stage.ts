@@ -285,15 +285,7 @@ export class CaptureStage {
     if (events.length > 0) {
       await this.beginPublishing();
       const next = { file: this.file, pos: ev.nextPosition };
-      await this.opts.publisher.send(
-        events.map((e, i) => ({
-          key: encodeHashKey(e.database, e.table ?? null, []),
-          value: encodeDdlEvent(e),
-          database: e.database,
-          table: e.table ?? null,
-          cursor: { tx, xoffset: i, commit: i === events.length - 1, next },
-        })),
-      );
+      await this.opts.publisher.send(ddlMessages(events, tx, next));
       this.publishedSince += events.length;
     }
     await this.commitTransaction(null, ev.nextPosition);
@@ -349,18 +341,21 @@ export class CaptureStage {
     // Snapshot events sort just before the first transaction read at `at` (see EventCursor).
     const tx = { file: at.file, pos: at.pos - 1 };
     await this.opts.publisher.begin();
-    await this.opts.publisher.send(
-      events.map((e, i) => ({
-        key: encodeHashKey(e.database, e.table ?? null, []),
-        value: encodeDdlEvent(e),
-        database: e.database,
-        table: e.table ?? null,
-        cursor: { tx, xoffset: i, commit: i === events.length - 1, next: at },
-      })),
-    );
+    await this.opts.publisher.send(ddlMessages(events, tx, at));
     await this.opts.publisher.commit(at);
     this.opts.log.info({ tables: events.filter((e) => e.table).length }, 'published the schema snapshot');
   }
+}
+
+/** DDL events of one transaction starting at `tx`, as messages. */
+function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogPosition): StreamMessage[] {
+  return events.map((e, i) => ({
+    key: encodeHashKey(e.database, e.table ?? null, []),
+    value: encodeDdlEvent(e),
+    database: e.database,
+    table: e.table ?? null,
+    cursor: { tx, xoffset: i, commit: i === events.length - 1, next },
+  }));
 }
 
 /** Columns whose value changed, with their previous value (Maxwell's `old`). */

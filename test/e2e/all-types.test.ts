@@ -2,20 +2,12 @@
 // the binlog, lands in Postgres with the same values (`my2pg run`, embedded).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertReplicaConverges, pipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
-import { mysqlUrl, pgClient, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { test } from 'node:test';
+import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
+import { mysqlUrl, pgClient, waitFor, type My2pgProcess } from '../harness/servers.js';
 
-let f: PipelineFixture;
+const { fixture, start } = usePipelineFixture();
 let proc: My2pgProcess | null = null;
-
-before(async () => {
-  f = await pipelineFixture();
-});
-after(async () => {
-  await proc?.kill('SIGKILL');
-  await f?.cleanup();
-});
 
 const COLUMNS = `
   id INT NOT NULL PRIMARY KEY,
@@ -46,7 +38,8 @@ const ROWS = [
 ];
 
 test('every type replicates with its value', { timeout: 180_000 }, async () => {
-  proc = startMy2pg(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId]);
+  const f = fixture();
+  proc = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId]);
   await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc!.log()), 60_000);
   // A server in a non-UTC zone: TIMESTAMP must still arrive as the same instant.
   await f.conn.query("SET time_zone = '+05:30'");
@@ -58,6 +51,7 @@ test('every type replicates with its value', { timeout: 180_000 }, async () => {
 });
 
 test('tables without a primary key, DROP TABLE and DROP DATABASE flow through', { timeout: 120_000 }, async () => {
+  const f = fixture();
   const db = f.db;
   await f.conn.query(`CREATE TABLE \`${db}\`.nopk (a INT, b VARCHAR(10))`);
   await f.conn.query(`INSERT INTO \`${db}\`.nopk VALUES (1,'x'),(1,'x'),(1,'x'),(2,NULL),(2,NULL)`);

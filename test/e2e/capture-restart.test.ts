@@ -3,21 +3,12 @@
 // read committed).
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { readTopic } from '../harness/kafka-reader.js';
-import { pipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { usePipelineFixture } from '../harness/pipeline.js';
+import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, waitFor } from '../harness/servers.js';
 
-let f: PipelineFixture;
-const running: My2pgProcess[] = [];
-
-before(async () => {
-  f = await pipelineFixture();
-});
-after(async () => {
-  await Promise.all(running.map((p) => p.kill('SIGKILL')));
-  await f?.cleanup();
-});
+const { fixture, start } = usePipelineFixture();
 
 interface Row {
   type: string;
@@ -28,12 +19,10 @@ interface Row {
 }
 
 test('restart publishes every transaction exactly once', { timeout: 300_000 }, async () => {
+  const f = fixture();
   const topic = `t_${randomSuffix()}`;
-  const capture = () => {
-    const p = startMy2pg(['capture', '--source', mysqlUrl(), '--kafka', kafkaBrokers(), '--topic', topic, '--include', f.db, '--server-id', f.serverId, '--client-id', topic]);
-    running.push(p);
-    return p;
-  };
+  const capture = () =>
+    start(['capture', '--source', mysqlUrl(), '--kafka', kafkaBrokers(), '--topic', topic, '--include', f.db, '--server-id', f.serverId, '--client-id', topic]);
   const rowsIn = (values: string[]) => values.map((v) => JSON.parse(v) as Row).filter((r) => r.type === 'insert');
 
   let cap = capture();

@@ -2,28 +2,16 @@
 // SIGKILL mid-stream and a restart leave the replica equal to the source.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertReplicaConverges, pipelineFixture, waitForPartialApply, type PipelineFixture } from '../harness/pipeline.js';
-import { mysqlUrl, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { test } from 'node:test';
+import { assertReplicaConverges, usePipelineFixture, waitForPartialApply } from '../harness/pipeline.js';
+import { mysqlUrl, waitFor } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
 
-let f: PipelineFixture;
-const running: My2pgProcess[] = [];
-
-before(async () => {
-  f = await pipelineFixture();
-});
-after(async () => {
-  await Promise.all(running.map((p) => p.kill('SIGKILL')));
-  await f?.cleanup();
-});
+const { fixture, start } = usePipelineFixture();
 
 test('my2pg run survives SIGKILL and converges', { timeout: 600_000 }, async () => {
-  const run = () => {
-    const p = startMy2pg(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--batch-max-rows', '1000']);
-    running.push(p);
-    return p;
-  };
+  const f = fixture();
+  const run = () => start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--batch-max-rows', '1000']);
   let proc = run();
   await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
   await createWorkloadTables(f.conn, f.db);

@@ -2,35 +2,19 @@
 // workload with a 20,000-row transaction runs; afterwards the replica equals the source.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertReplicaConverges, pipelineFixture, waitForPartialApply, type PipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { test } from 'node:test';
+import { assertReplicaConverges, usePipelineFixture, waitForPartialApply } from '../harness/pipeline.js';
+import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, waitFor } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
 
-let f: PipelineFixture;
-const running: My2pgProcess[] = [];
-
-before(async () => {
-  f = await pipelineFixture();
-});
-after(async () => {
-  await Promise.all(running.map((p) => p.kill('SIGKILL')));
-  await f?.cleanup();
-});
+const { fixture, start } = usePipelineFixture();
 
 test('replica equals the source after SIGKILL of capture and of apply', { timeout: 600_000 }, async () => {
+  const f = fixture();
   const topic = `t_${randomSuffix()}`;
   const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '3'];
-  const capture = () => {
-    const p = startMy2pg(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
-    running.push(p);
-    return p;
-  };
-  const apply = () => {
-    const p = startMy2pg(['apply', '--target', f.pg.url, '--group', `g_${topic}`, '--batch-max-rows', '2000', ...common]);
-    running.push(p);
-    return p;
-  };
+  const capture = () => start(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
+  const apply = () => start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, '--batch-max-rows', '2000', ...common]);
 
   let cap = capture();
   let app = apply();

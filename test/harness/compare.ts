@@ -10,19 +10,15 @@ interface SourceColumn {
   columnType: string;
 }
 
+const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+
 function mysqlExpr(c: SourceColumn): string {
   const q = `\`${c.name.replace(/`/g, '``')}\``;
+  if (BINARY_TYPES.has(c.dataType)) return `LOWER(HEX(${q}))`;
   switch (c.dataType) {
     case 'datetime':
     case 'timestamp':
       return `DATE_FORMAT(${q}, '%Y-%m-%d %H:%i:%s.%f')`;
-    case 'binary':
-    case 'varbinary':
-    case 'tinyblob':
-    case 'blob':
-    case 'mediumblob':
-    case 'longblob':
-      return `LOWER(HEX(${q}))`;
     case 'bit':
       return `LPAD(BIN(${q} + 0), ${/\((\d+)\)/.exec(c.columnType)?.[1] ?? 1}, '0')`;
     case 'float':
@@ -34,18 +30,12 @@ function mysqlExpr(c: SourceColumn): string {
 
 function pgExpr(c: SourceColumn, target: string): string {
   const q = `"${target.replace(/"/g, '""')}"`;
+  if (BINARY_TYPES.has(c.dataType)) return `encode(${q}, 'hex')`;
   switch (c.dataType) {
     case 'datetime':
       return `to_char(${q}, 'YYYY-MM-DD HH24:MI:SS.US')`;
     case 'timestamp':
       return `to_char(${q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`;
-    case 'binary':
-    case 'varbinary':
-    case 'tinyblob':
-    case 'blob':
-    case 'mediumblob':
-    case 'longblob':
-      return `encode(${q}, 'hex')`;
     case 'set':
       return `array_to_string(${q}, ',')`;
     case 'float':

@@ -2,9 +2,10 @@
 // the replica equals the source.
 
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type mysql from 'mysql2/promise';
 import { tableSnapshots } from './compare.js';
-import { createPgDatabase, mysqlConnection, pgClient, randomSuffix, waitFor } from './servers.js';
+import { createPgDatabase, mysqlConnection, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from './servers.js';
 
 export interface PipelineFixture {
   db: string;
@@ -29,6 +30,33 @@ export async function pipelineFixture(): Promise<PipelineFixture> {
       await conn.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
       await conn.end();
       await pg.drop();
+    },
+  };
+}
+
+/**
+ * Registers a fresh fixture for the current test file, and a `start` for my2pg processes that
+ * are all killed when the file ends.
+ */
+export function usePipelineFixture(): { fixture: () => PipelineFixture; start: (args: string[]) => My2pgProcess } {
+  let f: PipelineFixture | null = null;
+  const running: My2pgProcess[] = [];
+  before(async () => {
+    f = await pipelineFixture();
+  });
+  after(async () => {
+    await Promise.all(running.map((p) => p.kill('SIGKILL')));
+    await f?.cleanup();
+  });
+  return {
+    fixture: () => {
+      if (!f) throw new Error('fixture used outside a test');
+      return f;
+    },
+    start: (args) => {
+      const p = startMy2pg(args);
+      running.push(p);
+      return p;
     },
   };
 }
