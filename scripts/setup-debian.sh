@@ -37,5 +37,7 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` with the lock file: npm 11 `ci` rejects locks missing foreign-platform optional
+  # packages (msgpackr-extract, under bullmq), which npm itself writes that way.
+  npm install --no-audit --no-fund --loglevel=error
 fi
