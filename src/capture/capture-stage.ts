@@ -77,6 +77,9 @@ export class CaptureStage {
       const ev = await this.source.next();
       if (!ev) break;
       await this.dispatch(ev);
+      // Nothing more to read right now: make what was published visible instead of waiting
+      // for the next transaction (it may be a while).
+      if (this.source.idle) await this.maybeCommit();
     }
   }
 

@@ -44,3 +44,21 @@ test('replica equals the source after SIGKILL of capture and of apply', { timeou
   await cap.kill();
   await app.kill();
 });
+
+test('my2pg run --kafka runs both stages in one process', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  await f.conn.query(`DROP DATABASE IF EXISTS \`${f.db}\``);
+  await f.conn.query(`CREATE DATABASE \`${f.db}\``);
+  const topic = `t_${randomSuffix()}`;
+  const run = start([
+    'run', '--source', mysqlUrl(), '--target', f.pg.url, '--kafka', kafkaBrokers(), '--topic', topic,
+    '--include', f.db, '--server-id', f.serverId, '--client-id', topic, '--group', `g_${topic}`,
+  ]);
+  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(run.log()), 60_000);
+  await createWorkloadTables(f.conn, f.db);
+  const w = new Workload(f.conn, f.db, 3);
+  for (let i = 0; i < 200; i++) await w.step();
+  await assertReplicaConverges(f, WORKLOAD_TABLES);
+  assert.equal(run.child.exitCode, null, run.log());
+  await run.kill();
+});
