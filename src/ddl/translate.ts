@@ -6,6 +6,7 @@ import type { TableSchema } from '../core/table-schema.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { qualify, quoteIdent } from '../target/quote.js';
+import { tokenize } from './classify.js';
 import { mapColumnType } from './type-map.js';
 
 export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming): string[] {
@@ -17,9 +18,17 @@ export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming): st
       return [`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`];
     case 'database-alter':
       return []; // charset changes have no Postgres counterpart
-    case 'table-create':
+    case 'table-create': {
       if (!ev.def) throw new My2pgError('BAD_EVENT', `table-create for ${ev.database}.${ev.table} has no "def"`);
-      return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, createTable(ev.def, dialect, naming)];
+      const statements = [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`];
+      // MySQL only creates a table that did not exist, so a replica table of that name is stale,
+      // except after CREATE … IF NOT EXISTS (binlogged even when it did nothing) or a snapshot.
+      if (!keepsExistingTable(ev.sql)) {
+        statements.push(`DROP TABLE IF EXISTS ${qualify(schema, naming.name(ev.def.table))}`);
+      }
+      statements.push(createTable(ev.def, dialect, naming));
+      return statements;
+    }
     case 'table-drop':
       return [`DROP TABLE IF EXISTS ${qualify(schema, naming.name(requireTable(ev)))}`];
     case 'table-truncate':
@@ -43,6 +52,14 @@ export function createTable(def: TableSchema, dialect: Dialect, naming: Naming):
   if (pk.length > 0) cols.push(`PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`);
   const table = qualify(naming.name(def.database), naming.name(def.table));
   return `CREATE TABLE IF NOT EXISTS ${table} (${cols.join(', ')})${dialect.tableSuffix(pk)}`;
+}
+
+/** True for `CREATE TABLE IF NOT EXISTS` and for schema-snapshot events (whose sql is a comment). */
+export function keepsExistingTable(sql: string): boolean {
+  const words = tokenize(sql).filter((t) => t.word).map((t) => t.text.toUpperCase());
+  if (words.length === 0) return true;
+  const at = words.indexOf('TABLE');
+  return at >= 0 && words[at + 1] === 'IF' && words[at + 2] === 'NOT' && words[at + 3] === 'EXISTS';
 }
 
 function requireTable(ev: DdlEvent): string {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ColumnDef, TableSchema } from '../../src/core/table-schema.js';
 import { classifyDdl } from '../../src/ddl/classify.js';
-import { createTable, translateDdl } from '../../src/ddl/translate.js';
+import { createTable, keepsExistingTable, translateDdl } from '../../src/ddl/translate.js';
 import { mapColumnType } from '../../src/ddl/type-map.js';
 import { greenplumDialect, postgresDialect } from '../../src/target/dialect.js';
 import { Naming } from '../../src/target/naming.js';
@@ -105,4 +105,14 @@ test('classifies the statements that shape the replica', () => {
   for (const ignored of ['GRANT ALL ON *.* TO x', 'CREATE TEMPORARY TABLE t (id int)', 'CREATE USER u', 'CREATE VIEW v AS SELECT 1', 'FLUSH PRIVILEGES', 'ANALYZE TABLE t']) {
     assert.deepEqual(classifyDdl(ignored, 'cur'), { kind: 'ignored' }, ignored);
   }
+});
+
+test('CREATE TABLE replaces a stale replica table unless IF NOT EXISTS or a snapshot', () => {
+  assert.equal(keepsExistingTable('CREATE TABLE t (id int)'), false);
+  assert.equal(keepsExistingTable('CREATE OR REPLACE TABLE t (id int)'), false);
+  assert.equal(keepsExistingTable('create table /* c */ if not exists `t` (id int)'), true);
+  assert.equal(keepsExistingTable('-- my2pg schema snapshot of shop.orders'), true);
+  const ev = { kind: 'ddl' as const, type: 'table-create' as const, database: 'Shop', table: 'Orders', def: orders, ts: 0 };
+  assert.deepEqual(translateDdl({ ...ev, sql: 'CREATE TABLE Orders (…)' }, postgresDialect, new Naming()).slice(1, 2), ['DROP TABLE IF EXISTS "shop"."orders"']);
+  assert.equal(translateDdl({ ...ev, sql: 'CREATE TABLE IF NOT EXISTS Orders (…)' }, postgresDialect, new Naming()).length, 2);
 });
