@@ -28,12 +28,12 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source-path=SCRIPTDIR source=lib/servers.sh disable=SC1091 # (plain shellcheck does not follow it; -x does)
+. "$here/lib/servers.sh"
+# This script, the server's name in messages, DIR's marker, env-var prefix, default stop timeout.
+servers_init "$here/kafka.sh" Kafka .my2pg-kafka KAFKA 15
 pom="$here/kafka/pom.xml"
 log4j_conf="$here/kafka/log4j2.properties"
-
-log() { echo "kafka.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
-usage() { sed -n '2,/^set -euo/p' "$here/kafka.sh" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 kafka_version() {
   if [ -n "${MY2PG_KAFKA_VERSION:-}" ]; then echo "$MY2PG_KAFKA_VERSION"; return; fi
@@ -68,6 +68,7 @@ fetch_complete() {
   [ -f "$marker" ] && [ "$(cat "$marker")" = "$(fetch_stamp)" ] && [ -f "$libs/kafka_2.13-$version.jar" ]
 }
 
+# shellcheck disable=SC2120 # run_command passes the arguments of `fetch`
 cmd_fetch() {
   [ $# -eq 0 ] || usage
   fetch_complete && return 0
@@ -95,32 +96,19 @@ cmd_fetch() {
   log "fetched $(find "$libs" -name '*.jar' | wc -l) jars in $((SECONDS - t0))s"
 }
 
-# Is something listening on 127.0.0.1:$1?
-port_in_use() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# A loopback port nothing listens on (the kernel's choice of an ephemeral port), other than $1.
-free_port() {
-  local p other=${1:-}
-  for _ in $(seq 1 50); do
-    if command -v node >/dev/null 2>&1; then
-      p=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-    elif command -v python3 >/dev/null 2>&1; then
-      p=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')
-    else
-      p=$((20000 + RANDOM % 30000))
-      port_in_use "$p" && continue
-    fi
-    [ "$p" != "$other" ] && { echo "$p"; return; }
-  done
-  die "could not find a free port"
-}
-
 # Is $1 a live broker process using server.properties $2?
-is_our_broker() {
-  local pid=$1 props=$2 cmd
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmd == *" kafka.Kafka $props "* ]]
+is_our_broker() { runs_with "$1" " kafka.Kafka $2 "; }
+
+# For cmd_stop: sets the caller's pid to the pid of the broker running in DIR $1, or to "".
+server_pid() {
+  local props="$1/server.properties"
+  pid=""
+  [ -f "$1/broker.env" ] && pid=$(sed -n 's/^KAFKA_PID=//p' "$1/broker.env")
+  if [ -z "$pid" ] && command -v pgrep >/dev/null 2>&1; then
+    # Started but not (yet) ready, e.g. an interrupted start: find it by its command line.
+    pid=$(pgrep -f -- " kafka.Kafka $props\$" | head -n 1 || true)
+  fi
+  is_our_broker "$pid" "$props" || pid=""
 }
 
 # A random KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars).
@@ -176,20 +164,7 @@ EOF
 
 cmd_start() {
   local port="" dir=""
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --port) [ $# -ge 2 ] || usage; port=$2; shift 2 ;;
-      --port=*) port=${1#*=}; shift ;;
-      --dir) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
-      --dir=*) dir=${1#*=}; shift ;;
-      -h|--help) usage ;;
-      *) log "unknown option: $1"; usage ;;
-    esac
-  done
-  if [ -n "$port" ] && ! [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]]; then
-    die "bad --port: $port"
-  fi
-
+  parse_start_args -- "$@"
   if [ -n "$port" ] && port_in_use "$port"; then die "port $port on 127.0.0.1 is already in use"; fi
 
   local java t0=$SECONDS
@@ -197,14 +172,9 @@ cmd_start() {
   check_java "$java"
   cmd_fetch
 
-  if [ -z "$dir" ]; then
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/my2pg-kafka-XXXXXX")
-  else
-    mkdir -p "$dir"
-  fi
-  dir=$(cd "$dir" && pwd -P)
+  make_server_dir
   local props="$dir/server.properties" logdir="$dir/logs" out="$dir/kafka.out"
-  touch "$dir/.my2pg-kafka"   # marks DIR as ours, so that `stop` may remove it
+  mark_dir "$dir"
   if [ -f "$dir/broker.env" ]; then
     local old
     old=$(sed -n 's/^KAFKA_PID=//p' "$dir/broker.env")
@@ -298,51 +268,4 @@ EOF
   echo "$brokers"
 }
 
-cmd_stop() {
-  local dir=${KAFKA_DIR:-}
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --dir) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
-      --dir=*) dir=${1#*=}; shift ;;
-      -h|--help) usage ;;
-      *) log "unknown option: $1"; usage ;;
-    esac
-  done
-  [ -n "$dir" ] || die "stop: give --dir DIR (or set KAFKA_DIR)"
-  if [ ! -d "$dir" ]; then log "$dir does not exist; nothing to stop"; return 0; fi
-  dir=$(cd "$dir" && pwd -P)
-  [ -e "$dir/.my2pg-kafka" ] || die "$dir was not created by kafka.sh start; refusing to touch it"
-
-  local pid="" props="$dir/server.properties"
-  [ -f "$dir/broker.env" ] && pid=$(sed -n 's/^KAFKA_PID=//p' "$dir/broker.env")
-  if [ -z "$pid" ] && command -v pgrep >/dev/null 2>&1; then
-    # Started but not (yet) ready, e.g. an interrupted start: find it by its command line.
-    pid=$(pgrep -f -- " kafka.Kafka $props\$" | head -n 1 || true)
-  fi
-  if [ -n "$pid" ] && is_our_broker "$pid" "$props"; then
-    log "stopping Kafka (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local timeout=${KAFKA_STOP_TIMEOUT:-15}
-    local deadline=$((SECONDS + timeout))
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "Kafka (pid $pid) still running after ${timeout}s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-    fi
-  else
-    log "no running Kafka for $dir"
-  fi
-  rm -rf -- "$dir"
-  log "removed $dir"
-}
-
-[ $# -ge 1 ] || usage
-sub=$1; shift
-case $sub in
-  start) cmd_start "$@" ;;
-  stop) cmd_stop "$@" ;;
-  fetch) cmd_fetch "$@" ;;
-  -h|--help|help) usage ;;
-  *) log "unknown command: $sub"; usage ;;
-esac
+run_command "$@"

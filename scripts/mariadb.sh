@@ -22,9 +22,11 @@
 # (/etc/mysql) are ignored, and nothing else on the machine is touched.
 set -euo pipefail
 
-log() { echo "mariadb.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source-path=SCRIPTDIR source=lib/servers.sh disable=SC1091 # (plain shellcheck does not follow it; -x does)
+. "$here/lib/servers.sh"
+# This script, the server's name in messages, DIR's marker, env-var prefix, default stop timeout.
+servers_init "$here/mariadb.sh" mariadbd .my2pg-mariadb MARIADB 30
 
 find_bin() {
   local name=$1 d
@@ -35,71 +37,38 @@ find_bin() {
   return 1
 }
 
-# A loopback port nothing listens on (the kernel's choice of an ephemeral port).
-free_port() {
-  if command -v node >/dev/null 2>&1; then
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-  elif command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'
-  else
-    local p
-    while :; do
-      p=$((20000 + RANDOM % 30000))
-      (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-  fi
-}
-
-# Is process $1 running? A zombie is not: a server started by an earlier `start` is reparented
-# to init, which may take a while to reap it after it exits.
-alive() {
-  local state
-  kill -0 "$1" 2>/dev/null || return 1
-  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 0
-  [ "$state" != Z ]
-}
-
 # Is $1 a live mariadbd/mysqld process serving datadir $2?
-is_our_server() {
-  local pid=$1 datadir=$2 cmd
-  [ -n "$pid" ] && alive "$pid" || return 1
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmd == *"--datadir=$datadir "* ]]
+is_our_server() { runs_with "$1" "--datadir=$2 "; }
+
+# For cmd_stop: sets the caller's pid to the pid of the server running in DIR $1, or to "".
+server_pid() {
+  pid=""
+  [ -f "$1/mariadbd.pid" ] && pid=$(cat "$1/mariadbd.pid")
+  if [ -z "$pid" ] && [ -f "$1/mariadb.env" ]; then
+    pid=$(sed -n 's/^MARIADB_PID=//p' "$1/mariadb.env")
+  fi
+  is_our_server "$pid" "$1/data" || pid=""
 }
 
 cmd_start() {
-  local port="" dir="" extra=()
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --port) [ $# -ge 2 ] || usage; port=$2; shift 2 ;;
-      --port=*) port=${1#*=}; shift ;;
-      --dir) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
-      --dir=*) dir=${1#*=}; shift ;;
-      --) shift; extra=("$@"); break ;;
-      -h|--help) usage ;;
-      *) log "unknown option: $1"; usage ;;
-    esac
-  done
-  if [ -n "$port" ] && ! [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]]; then
-    die "bad --port: $port"
-  fi
+  local port="" dir="" server_opts=()
+  parse_start_args --extra -- "$@"
 
   local mariadbd install_db admin
   admin=$(find_bin mariadb-admin || find_bin mysqladmin) || die "mariadb-admin not found"
   mariadbd=$(find_bin mariadbd || find_bin mysqld) || die "mariadbd not found (apt-get install mariadb-server)"
   install_db=$(find_bin mariadb-install-db || find_bin mysql_install_db) || die "mariadb-install-db not found"
 
-  if [ -z "$dir" ]; then
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/my2pg-mariadb-XXXXXX")
+  local made_dir=""
+  [ -n "$dir" ] || made_dir=1
+  make_server_dir
+  if [ -n "$made_dir" ]; then
     # A failed start removes the directory it made (its log tail has gone to stderr by then).
-    trap 'rc=$?; [ $rc = 0 ] || { rm -rf -- "'"$dir"'"; log "removed '"$dir"'"; }' EXIT
-  else
-    mkdir -p "$dir"
+    trap '[ $? = 0 ] || { rm -rf -- "'"$dir"'"; log "removed '"$dir"'"; }' EXIT
   fi
-  dir=$(cd "$dir" && pwd -P)
   local datadir="$dir/data" sock="$dir/mysqld.sock" pidfile="$dir/mariadbd.pid" errlog="$dir/mariadbd.err"
   [ ${#sock} -lt 100 ] || die "socket path too long for a unix socket (${#sock} chars): $sock"
-  touch "$dir/.my2pg-mariadb"   # marks DIR as ours, so that `stop` may remove it
+  mark_dir "$dir"
 
   if [ -f "$pidfile" ] && is_our_server "$(cat "$pidfile")" "$datadir"; then
     die "an instance already runs in $dir (pid $(cat "$pidfile")); stop it first"
@@ -132,9 +101,10 @@ cmd_start() {
     log "reusing the data directory $datadir"
   fi
 
-  local attempt pid=""
-  for attempt in 1 2 3; do
+  local pid=""
+  for _ in 1 2 3; do
     local p=$port
+    # shellcheck disable=SC2119 # free_port's argument is optional
     [ -n "$p" ] || p=$(free_port)
     : >"$errlog"
     rm -f "$pidfile"
@@ -151,7 +121,7 @@ cmd_start() {
       --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 --innodb-doublewrite=0 \
       --innodb-buffer-pool-dump-at-shutdown=OFF --innodb-buffer-pool-load-at-startup=OFF \
       --innodb-fast-shutdown=1 --performance-schema=OFF \
-      "${extra[@]}" \
+      "${server_opts[@]}" \
       </dev/null >>"$errlog" 2>&1 &
     pid=$!
 
@@ -200,48 +170,4 @@ EOF
   echo "$url"
 }
 
-cmd_stop() {
-  local dir=${MARIADB_DIR:-}
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --dir) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
-      --dir=*) dir=${1#*=}; shift ;;
-      -h|--help) usage ;;
-      *) log "unknown option: $1"; usage ;;
-    esac
-  done
-  [ -n "$dir" ] || die "stop: give --dir DIR (or set MARIADB_DIR)"
-  if [ ! -d "$dir" ]; then log "$dir does not exist; nothing to stop"; return 0; fi
-  dir=$(cd "$dir" && pwd -P)
-  [ -e "$dir/.my2pg-mariadb" ] || die "$dir was not created by mariadb.sh start; refusing to touch it"
-
-  local pid=""
-  [ -f "$dir/mariadbd.pid" ] && pid=$(cat "$dir/mariadbd.pid")
-  if [ -z "$pid" ] && [ -f "$dir/mariadb.env" ]; then
-    pid=$(sed -n 's/^MARIADB_PID=//p' "$dir/mariadb.env")
-  fi
-  if [ -n "$pid" ] && is_our_server "$pid" "$dir/data"; then
-    log "stopping mariadbd (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + ${MARIADB_STOP_TIMEOUT:-30}))
-    while alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-    if alive "$pid"; then
-      log "mariadbd (pid $pid) still running after ${MARIADB_STOP_TIMEOUT:-30}s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      while alive "$pid"; do sleep 0.05; done
-    fi
-  else
-    log "no running mariadbd for $dir"
-  fi
-  rm -rf -- "$dir"
-  log "removed $dir"
-}
-
-[ $# -ge 1 ] || usage
-sub=$1; shift
-case $sub in
-  start) cmd_start "$@" ;;
-  stop) cmd_stop "$@" ;;
-  -h|--help|help) usage ;;
-  *) log "unknown command: $sub"; usage ;;
-esac
+run_command "$@"
