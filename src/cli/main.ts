@@ -82,8 +82,8 @@ function buildStages(command: string, c: Config, log: Logger): Runnable[] {
     case 'apply':
       return [applyOverKafka(c, log)];
     case 'run': {
-      require(c, 'source', 'run');
-      require(c, 'target', 'run');
+      need(c, 'source', 'run');
+      need(c, 'target', 'run');
       if (c.kafka) return [captureOverKafka(c, log), applyOverKafka(c, log)];
       return embedded(c, log);
     }
@@ -92,7 +92,7 @@ function buildStages(command: string, c: Config, log: Logger): Runnable[] {
   }
 }
 
-function require<K extends keyof Config>(c: Config, key: K, command: string): NonNullable<Config[K]> {
+function need<K extends keyof Config>(c: Config, key: K, command: string): NonNullable<Config[K]> {
   const v = c[key];
   if (v === undefined || v === null) {
     throw new My2pgError('CONFIG', `${command} needs --${String(key)} (or MY2PG_${String(key).toUpperCase()})`);
@@ -101,10 +101,10 @@ function require<K extends keyof Config>(c: Config, key: K, command: string): No
 }
 
 function captureOverKafka(c: Config, log: Logger): Runnable {
-  const brokers = require(c, 'kafka', 'capture');
+  const brokers = need(c, 'kafka', 'capture');
   const publisher = new KafkaPublisher({ brokers, topic: c.topic, partitions: c.topic_partitions, clientId: c.client_id, log });
   const stage = new CaptureStage({
-    sourceUrl: require(c, 'source', 'capture'),
+    sourceUrl: need(c, 'source', 'capture'),
     serverId: c.server_id,
     filter: new TableFilter(c.include, c.exclude),
     publisher,
@@ -124,14 +124,14 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
 }
 
 function applyOverKafka(c: Config, log: Logger): Runnable {
-  const brokers = require(c, 'kafka', 'apply');
+  const brokers = need(c, 'kafka', 'apply');
   const subscriber = new KafkaSubscriber({ brokers, topic: c.topic, group: c.group, partitions: c.topic_partitions, log });
   return applyStage(c, subscriber, log);
 }
 
 function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplyStage>[0], log: Logger): Runnable {
   const stage = new ApplyStage(subscriber, {
-    targetUrl: require(c, 'target', 'apply'),
+    targetUrl: need(c, 'target', 'apply'),
     dialect: dialectFor(c.dialect),
     naming: new Naming(c.keep_case),
     batchMaxRows: c.batch_max_rows,
@@ -152,7 +152,7 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
 
 /** `run` without Kafka: the binlog cursor is committed in the replica with the data. */
 function embedded(c: Config, log: Logger): Runnable[] {
-  const targetUrl = require(c, 'target', 'run');
+  const targetUrl = need(c, 'target', 'run');
   const transport = new InProcessTransport(20_000, async () => {
     const client = new pg.Client({ connectionString: targetUrl });
     await client.connect().catch((err: Error) => {
@@ -166,7 +166,7 @@ function embedded(c: Config, log: Logger): Runnable[] {
     }
   });
   const capture = new CaptureStage({
-    sourceUrl: require(c, 'source', 'run'),
+    sourceUrl: need(c, 'source', 'run'),
     serverId: c.server_id,
     filter: new TableFilter(c.include, c.exclude),
     publisher: transport,

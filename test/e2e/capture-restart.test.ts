@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readTopic } from '../harness/kafka-reader.js';
+import { readTopic, readTopicMessages } from '../harness/kafka-reader.js';
 import { usePipelineFixture } from '../harness/pipeline.js';
 import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, waitFor } from '../harness/servers.js';
 
@@ -53,7 +53,12 @@ test('restart publishes every transaction exactly once', { timeout: 300_000 }, a
   cap = capture();
   for (let i = 0; i < 10; i++) await f.conn.query(`INSERT INTO \`${f.db}\`.t VALUES (?, 'after')`, [++id]);
 
-  const all = rowsIn(await readTopic(topic, (v) => rowsIn(v).length >= id));
+  const messages = await readTopicMessages(topic, (v) => rowsIn(v).length >= id);
+  const all = rowsIn(messages.map((m) => m.value));
+  // Maxwell's hash key, and every event of the database in one partition.
+  const first = messages.find((m) => JSON.parse(m.value).type === 'insert')!;
+  assert.equal(first.key, `{"database":"${f.db}","table":"t","pk.id":${JSON.parse(first.value).data.id}}`);
+  assert.equal(new Set(messages.filter((m) => JSON.parse(m.value).database === f.db).map((m) => m.partition)).size, 1);
   const ids = all.map((r) => r.data!.id);
   assert.equal(ids.length, id, 'each row published exactly once');
   assert.deepEqual([...new Set(ids)].sort((a, b) => a - b), Array.from({ length: id }, (_, i) => i + 1));
