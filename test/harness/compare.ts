@@ -12,8 +12,11 @@ interface SourceColumn {
 
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 
+const myIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
 function mysqlExpr(c: SourceColumn): string {
-  const q = `\`${c.name.replace(/`/g, '``')}\``;
+  const q = myIdent(c.name);
   if (BINARY_TYPES.has(c.dataType)) return `LOWER(HEX(${q}))`;
   switch (c.dataType) {
     case 'datetime':
@@ -29,7 +32,7 @@ function mysqlExpr(c: SourceColumn): string {
 }
 
 function pgExpr(c: SourceColumn, target: string): string {
-  const q = `"${target.replace(/"/g, '""')}"`;
+  const q = pgIdent(target);
   if (BINARY_TYPES.has(c.dataType)) return `encode(${q}, 'hex')`;
   switch (c.dataType) {
     case 'datetime':
@@ -81,12 +84,12 @@ export async function tableSnapshots(
 ): Promise<{ source: string[]; replica: string[] }> {
   const cols = await sourceColumns(conn, db, table);
   const [srows] = await conn.query({
-    sql: `SELECT ${cols.map(mysqlExpr).join(', ')} FROM \`${db}\`.\`${table}\``,
+    sql: `SELECT ${cols.map(mysqlExpr).join(', ')} FROM ${myIdent(db)}.${myIdent(table)}`,
     rowsAsArray: true,
   });
   const source = (srows as unknown[][]).map((r) => r.map((v, i) => canon(cols[i].dataType, v)).join('|')).sort();
   const res = await client.query({
-    text: `SELECT ${cols.map((c) => pgExpr(c, c.name.toLowerCase())).join(', ')} FROM "${db.toLowerCase()}"."${table.toLowerCase()}"`,
+    text: `SELECT ${cols.map((c) => pgExpr(c, c.name.toLowerCase())).join(', ')} FROM ${pgIdent(db.toLowerCase())}.${pgIdent(table.toLowerCase())}`,
     rowMode: 'array',
   });
   const replica = (res.rows as unknown[][]).map((r) => r.map((v, i) => canon(cols[i].dataType, v)).join('|')).sort();
