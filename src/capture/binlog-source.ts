@@ -9,6 +9,8 @@ export interface BinlogSourceOptions {
   url: string;
   serverId: number;
   start: BinlogPosition;
+  /** Start from `start.gtid` instead of file and offset. */
+  byGtid?: boolean;
   /** Pause reading when this many events wait for the consumer. */
   highWaterMark?: number;
 }
@@ -53,10 +55,10 @@ export class BinlogSource {
       zongji.once('ready', () => resolve());
       zongji.once('error', reject);
     });
+    const { start, byGtid } = this.opts;
     zongji.start({
       serverId: this.opts.serverId,
-      filename: this.opts.start.file,
-      position: this.opts.start.pos,
+      ...(byGtid && start.gtid !== undefined ? { gtidSet: start.gtid } : { filename: start.file, position: start.pos }),
       includeEvents: EVENTS,
     });
     await ready;
@@ -81,6 +83,13 @@ export class BinlogSource {
       if (this.ended) return null;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  /** Offset of an event's first byte in its binlog file, when the event carries its end. */
+  startOf(ev: AnyBinlogEvent): number | null {
+    if (ev.nextPosition <= 0) return null;
+    const header = 19 + (this.zongji?.useChecksum ? 4 : 0);
+    return ev.nextPosition - ev.size - header;
   }
 
   /** True when no event is waiting: a good moment to make progress durable. */
@@ -132,7 +141,8 @@ function classifyBinlogError(err: Error, start: BinlogPosition): My2pgError {
   if (errno === 1236 || /could not find first log file|binary log.*purged|first log file name/i.test(msg)) {
     return new My2pgError(
       'BINLOG_PURGED',
-      `the source no longer has binlog ${start.file} (position ${start.pos}): it was purged before my2pg read it. ` +
+      `the source no longer has binlog ${start.file} (position ${start.pos}${start.gtid ? `, GTID ${start.gtid}` : ''}): ` +
+        'it was purged before my2pg read it. ' +
         'The replica cannot be brought up to date from the binlog: bootstrap the tables again, then restart. ' +
         `(server said: ${msg})`,
       { cause: err },

@@ -12,6 +12,7 @@ import { formatPosition, type BinlogPosition, type EventCursor } from '../core/p
 import { classifyDdl } from '../ddl/classify.js';
 import type { Publisher } from '../transport/transport.js';
 import { BinlogSource } from './binlog-source.js';
+import { GtidTracker } from './gtid-tracker.js';
 import type { TableFilter } from './filter.js';
 import { encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
 import { listDatabases, listTables, readTableSchema } from './schema-reader.js';
@@ -24,6 +25,8 @@ export interface CaptureOptions {
   filter: TableFilter;
   publisher: Publisher;
   log: Logger;
+  /** Resume by GTID when the stored position has one (default true). */
+  useGtid?: boolean;
   /** Make progress durable after this many rows, or this long, at a transaction boundary. */
   commitEveryRows?: number;
   commitEveryMs?: number;
@@ -44,6 +47,7 @@ export class CaptureStage {
   private inTransaction = false;
   private readonly buffer = new TransactionBuffer();
   private readonly primaryKeys = new Map<number, string[]>();
+  private gtids: GtidTracker | null = null;
 
   // The publisher's open transaction.
   private publishing = false;
@@ -63,15 +67,17 @@ export class CaptureStage {
     const server = await checkSourceServer(this.conn);
     let start = await this.opts.publisher.storedPosition();
     if (start) {
-      log.info({ position: formatPosition(start), server: server.version }, 'capture resuming');
+      log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture resuming');
     } else {
-      start = await currentBinlogEnd(this.conn);
-      log.info({ position: formatPosition(start), server: server.version }, 'capture starting at the end of the binlog');
+      start = await currentBinlogEnd(this.conn, server.isMariaDb);
+      log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture starting at the end of the binlog');
       await this.publishSchemaSnapshot(start);
     }
+    const byGtid = this.opts.useGtid !== false && start.gtid !== undefined && start.gtid !== '';
+    if (start.gtid !== undefined) this.gtids = new GtidTracker(server.isMariaDb ? 'mariadb' : 'mysql', start.gtid);
     this.file = start.file;
     this.lastEnd = start.pos;
-    this.source = new BinlogSource({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start });
+    this.source = new BinlogSource({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start, byGtid });
     await this.source.start();
     while (!this.stopping) {
       const ev = await this.source.next();
@@ -99,14 +105,18 @@ export class CaptureStage {
         return;
       }
       case 'gtid':
+        this.txStart = this.transactionStart(ev);
+        this.gtids?.beginMysql((ev as Extract<AnyBinlogEvent, { getEventName(): 'gtid' }>).gtid);
+        return;
       case 'anonymousgtid':
-        this.txStart = this.here();
+        this.txStart = this.transactionStart(ev);
         return;
       case 'mariadbgtid': {
         // MariaDB's GTID event replaces BEGIN; `standalone` marks a DDL group with no commit.
         const g = ev as Extract<AnyBinlogEvent, { getEventName(): 'mariadbgtid' }>;
-        this.txStart = this.here();
+        this.txStart = this.transactionStart(ev);
         this.inTransaction = !g.standalone;
+        this.gtids?.beginMariadb(g.domainId, g.serverId, g.seqNo);
         return;
       }
       case 'query':
@@ -127,7 +137,18 @@ export class CaptureStage {
   }
 
   private here(): BinlogPosition {
-    return { file: this.file, pos: this.lastEnd };
+    const gtid = this.gtids?.toString();
+    return gtid === undefined ? { file: this.file, pos: this.lastEnd } : { file: this.file, pos: this.lastEnd, gtid };
+  }
+
+  /**
+   * Where the transaction that `ev` (its GTID event) opens begins. Taken from the event itself:
+   * after a start by GTID the server skips to the transaction without telling where it is.
+   */
+  private transactionStart(ev: AnyBinlogEvent): BinlogPosition {
+    const start = this.source?.startOf(ev);
+    if (start !== null && start !== undefined) this.lastEnd = start;
+    return this.here();
   }
 
   /** Moves the position past an event outside any transaction (format, heartbeat, …). */
@@ -211,9 +232,18 @@ export class CaptureStage {
     return pk;
   }
 
-  private async commitTransaction(xid: string | null, nextPos: number): Promise<void> {
+  /** Ends the open transaction at `nextPos`, publishing its rows, or the DDL events given. */
+  private async commitTransaction(xid: string | null, nextPos: number, ddl: DdlEventFields[] = []): Promise<void> {
     const tx = this.txStart ?? this.here();
-    const next = { file: this.file, pos: nextPos > 0 ? nextPos : this.lastEnd };
+    this.gtids?.commit();
+    this.lastEnd = nextPos > 0 ? nextPos : this.lastEnd;
+    this.txStart = null;
+    const next = this.here();
+    if (ddl.length > 0) {
+      await this.beginPublishing();
+      await this.opts.publisher.send(ddlMessages(ddl, tx, next));
+      this.publishedSince += ddl.length;
+    }
     const total = this.buffer.size;
     if (total > 0) {
       await this.beginPublishing();
@@ -235,9 +265,7 @@ export class CaptureStage {
       this.rowsPublished += total;
       this.publishedSince += total;
     }
-    this.txStart = null;
     this.inTransaction = false;
-    this.lastEnd = next.pos;
     this.uncommitted = next;
     await this.maybeCommit();
   }
@@ -245,6 +273,7 @@ export class CaptureStage {
   private async onDdl(ev: QueryEvent, sql: string): Promise<void> {
     const tx = this.txStart ?? this.here();
     const stmt = classifyDdl(sql, ev.schema);
+    this.opts.log.debug({ kind: stmt.kind, sql, position: formatPosition(tx) }, 'DDL statement');
     const events: DdlEventFields[] = [];
     const ts = ev.timestamp;
     const base = { ts, sql, position: formatPosition(tx) };
@@ -285,13 +314,7 @@ export class CaptureStage {
     }
     if (stmt.kind !== 'ignored') this.primaryKeys.clear();
     this.txStart = tx;
-    if (events.length > 0) {
-      await this.beginPublishing();
-      const next = { file: this.file, pos: ev.nextPosition };
-      await this.opts.publisher.send(ddlMessages(events, tx, next));
-      this.publishedSince += events.length;
-    }
-    await this.commitTransaction(null, ev.nextPosition);
+    await this.commitTransaction(null, ev.nextPosition, events);
   }
 
   private async beginPublishing(): Promise<void> {
@@ -382,14 +405,24 @@ export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
-async function currentBinlogEnd(conn: mysql.Connection): Promise<BinlogPosition> {
+/** The current end of the binlog, with the GTID state at exactly that point when there is one. */
+async function currentBinlogEnd(conn: mysql.Connection, isMariaDb: boolean): Promise<BinlogPosition> {
   let rows: unknown;
   try {
     [rows] = await conn.query('SHOW MASTER STATUS');
   } catch {
     [rows] = await conn.query('SHOW BINARY LOG STATUS');
   }
-  const r = (rows as Array<{ File: string; Position: number | string }>)[0];
+  const r = (rows as Array<{ File: string; Position: number | string; Executed_Gtid_Set?: string }>)[0];
   if (!r) throw new My2pgError('SOURCE_SETTINGS', 'SHOW MASTER STATUS returned nothing: is log_bin enabled?');
-  return { file: r.File, pos: Number(r.Position) };
+  const pos: BinlogPosition = { file: r.File, pos: Number(r.Position) };
+  if (isMariaDb) {
+    const [g] = await conn.query('SELECT BINLOG_GTID_POS(?, ?) AS gtid', [pos.file, pos.pos]);
+    const gtid = (g as Array<{ gtid: string | null }>)[0]?.gtid;
+    if (gtid !== null && gtid !== undefined) pos.gtid = gtid;
+  } else if (r.Executed_Gtid_Set !== undefined) {
+    const [m] = await conn.query('SELECT @@GLOBAL.gtid_mode AS mode');
+    if ((m as Array<{ mode: string }>)[0]?.mode === 'ON') pos.gtid = r.Executed_Gtid_Set.replace(/\s+/g, '');
+  }
+  return pos;
 }

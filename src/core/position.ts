@@ -4,6 +4,11 @@
 export interface BinlogPosition {
   file: string;
   pos: number;
+  /**
+   * The executed GTID state at this point (MySQL GTID set or MariaDB `domain-server-seq`
+   * list), when the server has GTIDs. Resuming prefers it over file and offset.
+   */
+  gtid?: string;
 }
 
 /**
