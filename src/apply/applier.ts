@@ -11,7 +11,7 @@ import { Catalog } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
-import { readCheckpoints, recordDeadLetter, writeCheckpoints } from './checkpoint-store.js';
+import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from './checkpoint-store.js';
 import { LossCounter } from './loss-counter.js';
 import { writeTableChanges, type WriteContext } from './table-writer.js';
 
@@ -93,6 +93,8 @@ export class Applier {
       } else if (ev.kind === 'ddl') {
         await this.flush(pending);
         await this.applyDdl(ev);
+      } else if (ev.kind === 'heartbeat') {
+        await recordHeartbeat(this.client, this.subscriber.stream, m.part, ev.ts, ev.position);
       }
     }
     await this.flush(pending);

@@ -35,3 +35,15 @@ export async function recordDeadLetter(
     [stream, msg.part, msg.position, error, msg.value],
   );
 }
+
+/** Records the newest heartbeat of a part (upsert without ON CONFLICT, for Greenplum 6). */
+export async function recordHeartbeat(client: ClientBase, stream: string, part: number, tsMs: number, position: string): Promise<void> {
+  const ts = new Date(tsMs).toISOString();
+  const upd = await client.query(
+    'UPDATE _my2pg.heartbeats SET ts = $3, position = $4, applied_at = now() WHERE stream = $1 AND part = $2',
+    [stream, part, ts, position],
+  );
+  if (upd.rowCount === 0) {
+    await client.query('INSERT INTO _my2pg.heartbeats (stream, part, ts, position) VALUES ($1, $2, $3, $4)', [stream, part, ts, position]);
+  }
+}

@@ -64,8 +64,11 @@ export class BinlogSource {
     await ready;
   }
 
-  /** The next event, or null once stopped. Throws the stream's error, classified. */
-  async next(): Promise<AnyBinlogEvent | null> {
+  /**
+   * The next event; 'idle' when none arrived for `idleMs`; null once stopped. Throws the
+   * stream's error, classified.
+   */
+  async next(idleMs = 0): Promise<AnyBinlogEvent | 'idle' | null> {
     for (;;) {
       if (this.head < this.queue.length) {
         const ev = this.queue[this.head++];
@@ -81,7 +84,17 @@ export class BinlogSource {
       }
       if (this.failure) throw this.failure;
       if (this.ended) return null;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = idleMs > 0 ? setTimeout(() => resolve(false), idleMs) : undefined;
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+      if (!woken) {
+        this.wake = null;
+        return 'idle';
+      }
     }
   }
 

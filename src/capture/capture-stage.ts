@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import { My2pgError } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import { encodeDdlEvent, encodeHashKey, encodeRowEvent, type DdlEventFields } from '../core/maxwell.js';
+import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, type DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
 import { classifyDdl } from '../ddl/classify.js';
 import type { Publisher } from '../transport/transport.js';
@@ -25,6 +25,8 @@ export interface CaptureOptions {
   filter: TableFilter;
   publisher: Publisher;
   log: Logger;
+  /** Publish a heartbeat after this long without binlog events (0: never). */
+  heartbeatMs?: number;
   /** Resume by GTID when the stored position has one (default true). */
   useGtid?: boolean;
   /** Make progress durable after this many rows, or this long, at a transaction boundary. */
@@ -58,8 +60,13 @@ export class CaptureStage {
 
   /** Rows published so far, for tests and metrics. */
   rowsPublished = 0;
+  private lastHeartbeatAt = 0;
 
   constructor(private readonly opts: CaptureOptions) {}
+
+  private get heartbeatMs(): number {
+    return this.opts.heartbeatMs ?? 1000;
+  }
 
   async run(): Promise<void> {
     const { log } = this.opts;
@@ -80,8 +87,12 @@ export class CaptureStage {
     this.source = new BinlogSource({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start, byGtid });
     await this.source.start();
     while (!this.stopping) {
-      const ev = await this.source.next();
+      const ev = await this.source.next(this.heartbeatMs);
       if (!ev) break;
+      if (ev === 'idle') {
+        await this.onIdle();
+        continue;
+      }
       await this.dispatch(ev);
       // Nothing more to read right now: make what was published visible instead of waiting
       // for the next transaction (it may be a while).
@@ -149,6 +160,31 @@ export class CaptureStage {
     const start = this.source?.startOf(ev);
     if (start !== null && start !== undefined) this.lastEnd = start;
     return this.here();
+  }
+
+  /**
+   * Nothing came from the binlog for a while: everything read so far is published, so publish
+   * a heartbeat saying so (docs/EVENTS.md), which apply records to make lag measurable.
+   */
+  private async onIdle(): Promise<void> {
+    await this.maybeCommit();
+    if (this.txStart !== null || this.heartbeatMs <= 0 || Date.now() - this.lastHeartbeatAt < this.heartbeatMs) return;
+    this.lastHeartbeatAt = Date.now();
+    const at = this.here();
+    await this.beginPublishing();
+    await this.opts.publisher.send([
+      {
+        key: encodeHashKey(HEARTBEAT_DATABASE, 'heartbeat', []),
+        value: encodeHeartbeat(Date.now(), formatPosition(at), at.gtid),
+        database: HEARTBEAT_DATABASE,
+        table: null,
+        broadcast: true,
+        // Sorts before the transaction that will start at `at`, after everything before it.
+        cursor: { tx: at, xoffset: -1, commit: true, next: at },
+      },
+    ]);
+    this.uncommitted = at;
+    await this.maybeCommit();
   }
 
   /** Moves the position past an event outside any transaction (format, heartbeat, …). */

@@ -22,7 +22,8 @@ const USAGE = `usage:
   my2pg capture --source URL --kafka BROKERS [--topic maxwell] [--include db[.table],...]
   my2pg apply   --target URL --kafka BROKERS [--topic maxwell] [--group my2pg]
   my2pg run     --source URL --target URL [--kafka BROKERS] [--include ...]
-common options: --config FILE, --exclude RULES, --client-id ID, --server-id N, --use-gtid true|false, --topic-partitions N,
+common options: --config FILE, --exclude RULES, --client-id ID, --server-id N, --use-gtid true|false,
+  --heartbeat-interval-ms N, --topic-partitions N,
   --batch-max-rows N, --batch-max-wait-ms N, --dialect postgres|greenplum, --keep-case, --log-level LEVEL
 Every option can also come from MY2PG_<OPTION> environment variables or the YAML config file.`;
 
@@ -39,6 +40,7 @@ const FLAG_OPTIONS = {
   'client-id': { type: 'string' },
   'server-id': { type: 'string' },
   'use-gtid': { type: 'string' },
+  'heartbeat-interval-ms': { type: 'string' },
   'batch-max-rows': { type: 'string' },
   'batch-max-wait-ms': { type: 'string' },
   dialect: { type: 'string' },
@@ -108,6 +110,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     sourceUrl: need(c, 'source', 'capture'),
     serverId: c.server_id,
     useGtid: c.use_gtid,
+    heartbeatMs: c.heartbeat_interval_ms,
     filter: new TableFilter(c.include, c.exclude),
     publisher,
     log: log.child({ stage: 'capture' }),
@@ -171,6 +174,7 @@ function embedded(c: Config, log: Logger): Runnable[] {
     sourceUrl: need(c, 'source', 'run'),
     serverId: c.server_id,
     useGtid: c.use_gtid,
+    heartbeatMs: c.heartbeat_interval_ms,
     filter: new TableFilter(c.include, c.exclude),
     publisher: transport,
     log: log.child({ stage: 'capture' }),

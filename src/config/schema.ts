@@ -31,6 +31,7 @@ export const configSchema = z
     client_id: z.string().min(1).default('my2pg'),
     server_id: int(1).max(4294967295).default(6379),
     use_gtid: bool.default(true),
+    heartbeat_interval_ms: int(0).default(1000),
     batch_max_rows: int(1).default(20000),
     batch_max_wait_ms: int(0).default(200),
     dialect: z.enum(['postgres', 'greenplum']).default('postgres'),

@@ -24,6 +24,8 @@ export interface StreamMessage {
   database: string;
   table: string | null;
   cursor?: EventCursor;
+  /** Sent to every partition (heartbeats), not to the one its key picks. */
+  broadcast?: boolean;
 }
 
 /** A JSON value whose numbers keep their exact decimal text (see src/core/lossless-json.ts). */
@@ -61,7 +63,14 @@ export interface DdlEvent {
   ts: number;
 }
 
-/** Events that carry no data change for the replica (heartbeats, bootstrap markers). */
+/** Capture was caught up at `ts` (ms since the epoch) and binlog `position`. */
+export interface HeartbeatEvent {
+  kind: 'heartbeat';
+  ts: number;
+  position: string;
+}
+
+/** Events that carry no data change for the replica (bootstrap markers, foreign types). */
 export interface OtherEvent {
   kind: 'other';
   type: string;
@@ -69,4 +78,4 @@ export interface OtherEvent {
   table?: string;
 }
 
-export type ChangeEvent = RowEvent | DdlEvent | OtherEvent;
+export type ChangeEvent = RowEvent | DdlEvent | HeartbeatEvent | OtherEvent;

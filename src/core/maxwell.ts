@@ -45,6 +45,19 @@ export function encodeHashKey(database: string, table: string | null, pk: Array<
   return `${out}}`;
 }
 
+/** The `database` of heartbeat events; apply records them in `_my2pg.heartbeats`. */
+export const HEARTBEAT_DATABASE = '_my2pg';
+
+/**
+ * A heartbeat (our addition, docs/EVENTS.md): at `ts` (ms) capture had published everything up
+ * to `position`. Published when the binlog is idle, on every partition.
+ */
+export function encodeHeartbeat(ts: number, position: string, gtid?: string): string {
+  return `{"database":"${HEARTBEAT_DATABASE}","table":"heartbeat","type":"heartbeat","ts":${ts},"position":${JSON.stringify(position)}${
+    gtid ? `,"gtid":${JSON.stringify(gtid)}` : ''
+  }}`;
+}
+
 export interface DdlEventFields {
   type: DdlType;
   database: string;
@@ -147,6 +160,9 @@ export function decodeEvent(text: string): ChangeEvent {
     };
   }
   if (DDL_TYPES.has(type)) return decodeDdl(type as DdlType, database, doc);
+  if (type === 'heartbeat') {
+    return { kind: 'heartbeat', ts: toInt(doc.ts), position: typeof doc.position === 'string' ? doc.position : '' };
+  }
   return { kind: 'other', type, database, table: typeof doc.table === 'string' ? doc.table : undefined };
 }
 

@@ -66,7 +66,11 @@ export class KafkaPublisher implements Publisher {
     await this.tx.send({
       topic: this.opts.topic,
       acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, partition: partitionByDatabase(m.database, this.partitions) })),
+      messages: messages.flatMap((m) =>
+        m.broadcast
+          ? Array.from({ length: this.partitions }, (_, partition) => ({ key: m.key, value: m.value, partition }))
+          : [{ key: m.key, value: m.value, partition: partitionByDatabase(m.database, this.partitions) }],
+      ),
     });
   }
 

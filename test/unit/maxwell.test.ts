@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JsonNumber } from '../../src/core/events.js';
 import { parseJson, stringifyJson } from '../../src/core/json.js';
-import { decodeEvent, encodeDdlEvent, encodeHashKey, encodeRowEvent } from '../../src/core/maxwell.js';
+import { decodeEvent, encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent } from '../../src/core/maxwell.js';
 import type { TableSchema } from '../../src/core/table-schema.js';
 
 test('row events keep Maxwell field order', () => {
@@ -86,6 +86,12 @@ test('invalid messages are BAD_EVENT errors', () => {
 });
 
 test('unknown event types pass as "other"', () => {
-  const ev = decodeEvent('{"type":"heartbeat","database":"maxwell","ts":1}');
+  const ev = decodeEvent('{"type":"bootstrap-start","database":"shop","table":"t","ts":1,"data":{}}');
   assert.equal(ev.kind, 'other');
+});
+
+test('heartbeats round-trip', () => {
+  const text = encodeHeartbeat(1700000000123, 'bin.000002:4711', '0-1-9');
+  assert.equal(text, '{"database":"_my2pg","table":"heartbeat","type":"heartbeat","ts":1700000000123,"position":"bin.000002:4711","gtid":"0-1-9"}');
+  assert.deepEqual(decodeEvent(text), { kind: 'heartbeat', ts: 1700000000123, position: 'bin.000002:4711' });
 });
