@@ -2,6 +2,7 @@
 // column's value is serialised once, so numbers never pass through a JS number they don't fit.
 
 import type { TableMapEntry } from '@vlasky/zongji';
+import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core/java-format.js';
 
 /** How a column's decoded value becomes JSON. */
 export type EncodeKind =
@@ -107,7 +108,7 @@ export function encodeRow(cols: RowColumn[], row: Record<string, unknown>): Enco
     const c = cols[i];
     const v = encodeValue(c.kind, row[c.name]);
     values[c.name] = v;
-    json += `${i ? ',' : ''}${JSON.stringify(c.name)}:${v}`;
+    json += `${i ? ',' : ''}${jacksonString(c.name)}:${v}`;
   }
   return { json: `${json}}`, values };
 }
@@ -118,45 +119,37 @@ export function encodeValue(kind: EncodeKind, v: unknown): string {
   if (v === null || v === undefined) return 'null';
   switch (kind) {
     case 'integer':
-    case 'decimal':
       return String(v);
+    case 'decimal':
+      return javaBigDecimalString(String(v));
     case 'year':
       // The binlog stores YEAR as an offset from 1900, and 0 for the year 0000.
       return v === 1900 ? '0' : String(v);
     case 'float':
-      return shortestFloat32(v as number);
+      return finite(v as number, true);
     case 'double':
-      return finite(v as number);
+      return finite(v as number, false);
     case 'bit':
       return Buffer.isBuffer(v) ? bitsToNumber(v) : String(v);
     case 'binary':
-      return JSON.stringify(Buffer.isBuffer(v) ? v.toString('base64') : Buffer.from(String(v)).toString('base64'));
+      return `"${(Buffer.isBuffer(v) ? v : Buffer.from(String(v))).toString('base64')}"`;
     case 'set':
-      return JSON.stringify(v === '' ? [] : String(v).split(','));
+      return `[${v === '' ? '' : String(v).split(',').map(jacksonString).join(',')}]`;
     case 'json':
       // Raw JSON text from the reader (jsonStrings) is re-serialised compactly and losslessly.
       return typeof v === 'string' ? compactJson(v) : JSON.stringify(v);
     case 'geometry':
-      return JSON.stringify(toWkt(v));
+      return jacksonString(toWkt(v));
     case 'temporal':
     case 'enum':
     case 'string':
-      return JSON.stringify(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+      return jacksonString(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
   }
 }
 
-/** FLOAT as the shortest decimal that reads back to the same 32-bit float (no spurious digits). */
-function shortestFloat32(v: number): string {
-  if (!Number.isFinite(v)) return 'null';
-  for (let p = 1; p <= 9; p++) {
-    const candidate = Number(v.toPrecision(p));
-    if (Math.fround(candidate) === v) return String(candidate);
-  }
-  return String(v);
-}
-
-function finite(v: number): string {
-  return Number.isFinite(v) ? String(v) : 'null';
+/** FLOAT and DOUBLE as Java prints them (FLOAT never widened: 1.1, not 1.100000023841858). */
+function finite(v: number, float: boolean): string {
+  return Number.isFinite(v) ? javaFloatingString(v, float) : 'null';
 }
 
 function bitsToNumber(b: Buffer): string {

@@ -2,6 +2,7 @@
 // reading it back into ChangeEvents. Both directions are lossless for numbers.
 
 import { My2pgError } from './errors.js';
+import { jacksonString } from './java-format.js';
 import { JsonNumber, type ChangeEvent, type DdlEvent, type DdlType, type JsonValue, type RowType } from './events.js';
 import { parseJson, stringifyJson } from './json.js';
 import type { ColumnDef, TableSchema } from './table-schema.js';
@@ -24,7 +25,7 @@ export interface RowEventFields {
 
 /** Serialises a row event exactly as Maxwell orders its fields. */
 export function encodeRowEvent(f: RowEventFields): string {
-  let out = `{"database":${JSON.stringify(f.database)},"table":${JSON.stringify(f.table)},"type":"${f.type}","ts":${f.ts}`;
+  let out = `{"database":${jacksonString(f.database)},"table":${jacksonString(f.table)},"type":"${f.type}","ts":${f.ts}`;
   if (f.xid != null) out += `,"xid":${f.xid}`;
   if (f.xoffset !== undefined) out += `,"xoffset":${f.xoffset}`;
   if (f.commit) out += ',"commit":true';
@@ -39,9 +40,9 @@ export function encodeRowEvent(f: RowEventFields): string {
  * values are given as serialised JSON.
  */
 export function encodeHashKey(database: string, table: string | null, pk: Array<[string, string]>): string {
-  let out = `{"database":${JSON.stringify(database)}`;
-  if (table !== null) out += `,"table":${JSON.stringify(table)}`;
-  for (const [col, v] of pk) out += `,${JSON.stringify(`pk.${col.toLowerCase()}`)}:${v}`;
+  let out = `{"database":${jacksonString(database)}`;
+  if (table !== null) out += `,"table":${jacksonString(table)}`;
+  for (const [col, v] of pk) out += `,${jacksonString(`pk.${col.toLowerCase()}`)}:${v}`;
   return `${out}}`;
 }
 

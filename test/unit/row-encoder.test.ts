@@ -5,13 +5,15 @@ import { encodeRow, encodeValue } from '../../src/capture/row-encoder.js';
 test('numbers are written from their exact text', () => {
   assert.equal(encodeValue('integer', '18446744073709551615'), '18446744073709551615');
   assert.equal(encodeValue('integer', -9007199254740991), '-9007199254740991');
-  assert.equal(encodeValue('decimal', '-0.000000000000000000000000000001'), '-0.000000000000000000000000000001');
+  assert.equal(encodeValue('decimal', '-0.000000000000000000000000000001'), '-1E-30');
+  assert.equal(encodeValue('decimal', '1.10'), '1.10');
 });
 
 test('FLOAT has no spurious digits, DOUBLE keeps its own', () => {
   assert.equal(encodeValue('float', Math.fround(1.1)), '1.1');
-  assert.equal(encodeValue('float', Math.fround(3.4028234663852886e38)), '3.4028235e+38');
+  assert.equal(encodeValue('float', Math.fround(3.4028234663852886e38)), '3.4028235E38');
   assert.equal(encodeValue('double', 0.1 + 0.2), '0.30000000000000004');
+  assert.equal(encodeValue('double', 100), '100.0');
 });
 
 test('binary as base64, SET as array, YEAR 0000, BIT as integer', () => {
@@ -31,6 +33,7 @@ test('a row keeps column order and per-column JSON', () => {
   const r = encodeRow([{ name: 'id', kind: 'integer' }, { name: 'n', kind: 'string' }], { id: 1, n: 'é"' });
   assert.equal(r.json, '{"id":1,"n":"é\\""}');
   assert.deepEqual(r.values, { id: '1', n: '"é\\""' });
+  assert.equal(encodeValue('string', 'a😀'), '"a\\uD83D\\uDE00"');
 });
 
 test("ENUM's invalid value (index 0) is the empty string, NULL stays null", () => {
