@@ -36,6 +36,11 @@ export interface CaptureOptions {
 
 const SEND_CHUNK = 1000;
 
+interface TableInfo {
+  primaryKey: string[];
+  jsonColumns: Set<string>;
+}
+
 export class CaptureStage {
   private conn: mysql.Connection | null = null;
   private source: BinlogSource | null = null;
@@ -49,6 +54,7 @@ export class CaptureStage {
   private inTransaction = false;
   private readonly buffer = new TransactionBuffer();
   private readonly primaryKeys = new Map<number, string[]>();
+  private readonly tables = new Map<number, TableInfo>();
   private gtids: GtidTracker | null = null;
 
   // The publisher's open transaction.
@@ -223,8 +229,9 @@ export class CaptureStage {
     const table = entry.tableName;
     if (!this.opts.filter.includesTable(database, table)) return;
     this.txStart ??= this.here();
-    const cols = rowColumns(entry);
-    const pk = await this.primaryKeyOf(ev.tableId, database, table);
+    const info = await this.tableInfo(ev.tableId, database, table);
+    const cols = rowColumns(entry, info.jsonColumns);
+    const pk = info.primaryKey;
     const ts = Math.floor(ev.timestamp / 1000);
     const type = ev.getEventName() === 'writerows' ? 'insert' : ev.getEventName() === 'updaterows' ? 'update' : 'delete';
     for (const raw of ev.rows) {
@@ -259,13 +266,20 @@ export class CaptureStage {
     };
   }
 
-  private async primaryKeyOf(tableId: number, database: string, table: string): Promise<string[]> {
-    const known = this.primaryKeys.get(tableId);
+  /**
+   * What the binlog's table map does not say: the primary key when the server omits it, and
+   * MariaDB's JSON columns (LONGTEXT in the binlog). Read once per table id, reset by DDL.
+   */
+  private async tableInfo(tableId: number, database: string, table: string): Promise<TableInfo> {
+    const known = this.tables.get(tableId);
     if (known) return known;
     const schema = this.conn ? await readTableSchema(this.conn, database, table) : null;
-    const pk = schema?.primaryKey ?? [];
-    this.primaryKeys.set(tableId, pk);
-    return pk;
+    const info: TableInfo = {
+      primaryKey: this.primaryKeys.get(tableId) ?? schema?.primaryKey ?? [],
+      jsonColumns: new Set(schema?.columns.filter((c) => c.type === 'json').map((c) => c.name)),
+    };
+    this.tables.set(tableId, info);
+    return info;
   }
 
   /** Ends the open transaction at `nextPos`, publishing its rows, or the DDL events given. */
@@ -348,7 +362,10 @@ export class CaptureStage {
       case 'ignored':
         break;
     }
-    if (stmt.kind !== 'ignored') this.primaryKeys.clear();
+    if (stmt.kind !== 'ignored') {
+      this.primaryKeys.clear();
+      this.tables.clear();
+    }
     this.txStart = tx;
     await this.commitTransaction(null, ev.nextPosition, events);
   }

@@ -42,14 +42,17 @@ const T = {
 
 const columnCache = new WeakMap<TableMapEntry, RowColumn[]>();
 
-/** Describes the columns of a binlog table map for encoding (cached per table map). */
-export function rowColumns(entry: TableMapEntry): RowColumn[] {
+/**
+ * Describes the columns of a binlog table map for encoding (cached per table map).
+ * `jsonColumns` names text columns that hold JSON documents (MariaDB's JSON).
+ */
+export function rowColumns(entry: TableMapEntry, jsonColumns: ReadonlySet<string> = new Set()): RowColumn[] {
   let cols = columnCache.get(entry);
   if (!cols) {
     const schemas = entry.columnSchemas;
     cols = (entry.columns ?? []).map((c, i) => ({
       name: c.name,
-      kind: kindOf(c.type, (schemas[i]?.COLUMN_TYPE ?? '').toLowerCase(), c.charset),
+      kind: jsonColumns.has(c.name) ? 'json' : kindOf(c.type, (schemas[i]?.COLUMN_TYPE ?? '').toLowerCase(), c.charset),
     }));
     columnCache.set(entry, cols);
   }
@@ -180,16 +183,23 @@ function compactJson(text: string): string {
 
 type Point = { x: number; y: number };
 
-/** The reader's decoded geometry → WKT. */
+/** The reader's decoded geometry → WKT as Maxwell (JTS) writes it: `POINT (1 2)`. */
 function toWkt(v: unknown): string {
-  const pt = (p: Point) => `${p.x} ${p.y}`;
-  const ring = (r: Point[]) => `(${r.map(pt).join(',')})`;
-  if (isPoint(v)) return `POINT(${pt(v)})`;
-  if (Array.isArray(v) && v.every(isPoint)) return `LINESTRING(${(v as Point[]).map(pt).join(',')})`;
+  const pt = (p: Point) => `${wktNumber(p.x)} ${wktNumber(p.y)}`;
+  const ring = (r: Point[]) => `(${r.map(pt).join(', ')})`;
+  if (isPoint(v)) return `POINT (${pt(v)})`;
+  if (Array.isArray(v) && v.every(isPoint)) return `LINESTRING ${ring(v as Point[])}`;
   if (Array.isArray(v) && v.every((r) => Array.isArray(r) && r.every(isPoint))) {
-    return `POLYGON(${(v as Point[][]).map(ring).join(',')})`;
+    return `POLYGON (${(v as Point[][]).map(ring).join(', ')})`;
   }
   return JSON.stringify(v);
+}
+
+/** JTS's DecimalFormat "0.################": no exponent, at most 16 fraction digits. */
+function wktNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
+  const text = Math.abs(n) < 1e21 ? n.toFixed(16) : BigInt(Math.trunc(n)).toString();
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 function isPoint(v: unknown): v is Point {

@@ -45,13 +45,39 @@ export async function readTableSchema(conn: Connection, database: string, table:
   if (!t) return null;
   const [cols] = await conn.query(COLUMNS_SQL, [database, table]);
   const [pk] = await conn.query(PK_SQL, [database, table]);
+  const json = await mariadbJsonColumns(conn, database, table);
   return {
     database,
     table,
     charset: t.charset,
-    columns: (cols as ColumnRow[]).map(toColumnDef),
+    columns: (cols as ColumnRow[]).map((r) => {
+      const def = toColumnDef(r);
+      return json.has(def.name) ? { ...def, type: 'json', columnType: 'json', charset: null, length: null } : def;
+    }),
     primaryKey: (pk as Array<{ COLUMN_NAME: string }>).map((r) => r.COLUMN_NAME),
   };
+}
+
+/**
+ * MariaDB's JSON is LONGTEXT with a `json_valid(col)` check: such columns are JSON to us, as
+ * they are to MySQL (DESIGN §5). MySQL has no CHECK_CONSTRAINTS rows of that shape.
+ */
+async function mariadbJsonColumns(conn: Connection, database: string, table: string): Promise<Set<string>> {
+  let rows: unknown;
+  try {
+    [rows] = await conn.query(
+      'SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?',
+      [database, table],
+    );
+  } catch {
+    return new Set(); // servers without CHECK_CONSTRAINTS.TABLE_NAME
+  }
+  const out = new Set<string>();
+  for (const { clause } of rows as Array<{ clause: string }>) {
+    const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(clause.trim());
+    if (m) out.add(m[1].replace(/``/g, '`'));
+  }
+  return out;
 }
 
 /** Names of the base tables of a database. */

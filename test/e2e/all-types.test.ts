@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TYPE_CASES } from '../fixtures/golden-types.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { mysqlUrl, pgClient, waitFor, type My2pgProcess } from '../harness/servers.js';
 
@@ -50,6 +51,17 @@ test('every type replicates with its value', { timeout: 180_000 }, async () => {
   await assertReplicaConverges(f, ['all_types'], 60_000);
 });
 
+test('the golden type corpus lands in Postgres with the values MySQL holds (docs/TYPES.md)', { timeout: 180_000 }, async () => {
+  const f = fixture();
+  await f.conn.query("SET time_zone = '+05:30', sql_mode = ''");
+  for (const c of TYPE_CASES) {
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.\`g_${c.name}\` (id INT PRIMARY KEY, v ${c.column})`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.\`g_${c.name}\` VALUES ${c.values.map(([sql], i) => `(${i + 1}, ${sql})`).join(', ')}`);
+  }
+  await f.conn.query("SET time_zone = '+00:00', sql_mode = DEFAULT");
+  await assertReplicaConverges(f, TYPE_CASES.map((c) => `g_${c.name}`), 60_000);
+});
+
 test('tables without a primary key, DROP TABLE and DROP DATABASE flow through', { timeout: 120_000 }, async () => {
   const f = fixture();
   const db = f.db;
@@ -72,7 +84,7 @@ test('tables without a primary key, DROP TABLE and DROP DATABASE flow through', 
       (await client.query(`SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema LIKE 'e2e_%' ORDER BY 1`)).rows.map((r) => r.t);
     // The include rule names f.db only: the other database must not appear.
     await waitFor('DROP TABLE to reach the replica', async () => !(await tables()).includes(`${db}.gone`), 30_000);
-    assert.deepEqual(await tables(), [`${db}.all_types`, `${db}.nopk`]);
+    assert.deepEqual(await tables(), [`${db}.all_types`, ...TYPE_CASES.map((c) => `${db}.g_${c.name}`).sort(), `${db}.nopk`].sort());
     await f.conn.query(`DROP DATABASE \`${other}\``);
     await f.conn.query(`DROP DATABASE \`${db}\``);
     await waitFor('DROP DATABASE to reach the replica', async () => (await tables()).length === 0, 30_000);

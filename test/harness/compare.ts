@@ -11,6 +11,8 @@ interface SourceColumn {
 }
 
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+const GEOMETRY_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+const ZERO_DATE = /^0000-|^\d{4}-00-|^\d{4}-\d{2}-00/;
 
 const myIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -27,7 +29,7 @@ function mysqlExpr(c: SourceColumn): string {
     case 'float':
       return `CAST(CAST(${q} AS DOUBLE) AS CHAR)`;
     default:
-      return `CAST(${q} AS CHAR)`;
+      return GEOMETRY_TYPES.has(c.dataType) ? `ST_AsText(${q})` : `CAST(${q} AS CHAR)`;
   }
 }
 
@@ -52,6 +54,10 @@ function pgExpr(c: SourceColumn, target: string): string {
 function canon(dataType: string, v: unknown): string {
   if (v === null || v === undefined) return '∅';
   let s = String(v);
+  // docs/TYPES.md: zero and partial-zero dates become NULL in the replica.
+  if ((dataType === 'date' || dataType === 'datetime' || dataType === 'timestamp') && ZERO_DATE.test(s)) return '∅';
+  if (dataType === 'year') return String(Number(s));
+  if (GEOMETRY_TYPES.has(dataType)) return s.replace(/\s+/g, '');
   if (dataType === 'datetime' || dataType === 'timestamp') s = s.replace(/\.?0+$/, '');
   if (dataType === 'json') s = JSON.stringify(JSON.parse(s));
   if (dataType === 'time') s = normaliseTime(s);
