@@ -40,9 +40,13 @@ export async function writeTableChanges(ctx: WriteContext, table: TargetTable, e
 }
 
 function bindColumns(naming: Naming, table: TargetTable, events: RowEvent[]): ColumnBinding[] {
+  // Every event's keys: with output_nulls off, an event names only its non-null columns.
   const sourceOf = new Map<string, string>();
-  for (const ev of events.slice(0, 1)) {
+  const seen = new Set<string>();
+  for (const ev of events) {
     for (const src of Object.keys(ev.data)) {
+      if (seen.has(src)) continue;
+      seen.add(src);
       const target = naming.name(src);
       if (!table.byName.has(target)) {
         throw new My2pgError(

@@ -14,7 +14,9 @@ import type { Publisher } from '../transport/transport.js';
 import { BinlogSource } from './binlog-source.js';
 import { GtidTracker } from './gtid-tracker.js';
 import type { TableFilter } from './filter.js';
+import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from './output-options.js';
 import { encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
+import { jacksonString } from '../core/java-format.js';
 import { listDatabases, listTables, readTableSchema } from './schema-reader.js';
 import { checkSourceServer } from './server-check.js';
 import { TransactionBuffer, type PendingRow } from './transaction-buffer.js';
@@ -25,6 +27,8 @@ export interface CaptureOptions {
   filter: TableFilter;
   publisher: Publisher;
   log: Logger;
+  /** Maxwell's output options (defaults: Maxwell's). */
+  output?: OutputOptions;
   /** Publish a heartbeat after this long without binlog events (0: never). */
   heartbeatMs?: number;
   /** Resume by GTID when the stored position has one (default true). */
@@ -55,6 +59,10 @@ export class CaptureStage {
   private readonly buffer = new TransactionBuffer();
   private readonly primaryKeys = new Map<number, string[]>();
   private readonly tables = new Map<number, TableInfo>();
+  private readonly output: OutputOptions;
+  /** Origin server and session of the open transaction (Maxwell's server_id, thread_id). */
+  private serverId = 0;
+  private threadId: number | null = null;
   private gtids: GtidTracker | null = null;
 
   // The publisher's open transaction.
@@ -68,7 +76,9 @@ export class CaptureStage {
   rowsPublished = 0;
   private lastHeartbeatAt = 0;
 
-  constructor(private readonly opts: CaptureOptions) {}
+  constructor(private readonly opts: CaptureOptions) {
+    this.output = opts.output ?? DEFAULT_OUTPUT;
+  }
 
   private get heartbeatMs(): number {
     return this.opts.heartbeatMs ?? 1000;
@@ -78,6 +88,7 @@ export class CaptureStage {
     const { log } = this.opts;
     this.conn = await connectSource(this.opts.sourceUrl);
     const server = await checkSourceServer(this.conn);
+    this.serverId = server.serverId;
     let start = await this.opts.publisher.storedPosition();
     if (start) {
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture resuming');
@@ -133,6 +144,8 @@ export class CaptureStage {
         const g = ev as Extract<AnyBinlogEvent, { getEventName(): 'mariadbgtid' }>;
         this.txStart = this.transactionStart(ev);
         this.inTransaction = !g.standalone;
+        this.serverId = g.serverId;
+        this.threadId = g.threadId ?? null;
         this.gtids?.beginMariadb(g.domainId, g.serverId, g.seqNo);
         return;
       }
@@ -204,6 +217,7 @@ export class CaptureStage {
     if (upper === 'BEGIN') {
       this.txStart ??= this.here();
       this.inTransaction = true;
+      this.threadId = ev.slaveProxyId;
       return;
     }
     if (upper === 'COMMIT') return this.commitTransaction(null, ev.nextPosition);
@@ -231,39 +245,39 @@ export class CaptureStage {
     this.txStart ??= this.here();
     const info = await this.tableInfo(ev.tableId, database, table);
     const cols = rowColumns(entry, info.jsonColumns);
-    const pk = info.primaryKey;
     const ts = Math.floor(ev.timestamp / 1000);
     const type = ev.getEventName() === 'writerows' ? 'insert' : ev.getEventName() === 'updaterows' ? 'update' : 'delete';
+    const position = `${this.file}:${this.source?.startOf(ev as unknown as AnyBinlogEvent) ?? this.lastEnd}`;
     for (const raw of ev.rows) {
-      await this.buffer.add(this.pendingRow(database, table, type, ts, cols, pk, raw as Record<string, unknown>));
+      await this.buffer.add(this.pendingRow({ database, table, type, ts, position }, cols, info.primaryKey, raw as Record<string, unknown>));
     }
   }
 
   private pendingRow(
-    database: string,
-    table: string,
-    type: PendingRow['type'],
-    ts: number,
+    head: Pick<PendingRow, 'database' | 'table' | 'type' | 'ts' | 'position'>,
     cols: RowColumn[],
-    pk: string[],
+    primaryKey: string[],
     raw: Record<string, unknown>,
   ): PendingRow {
-    if (type !== 'update') {
-      const data = encodeRow(cols, raw);
-      return { database, table, type, ts, data: data.json, key: encodeHashKey(database, table, pk.map((c) => [c, data.values[c]])) };
-    }
-    const { before, after } = raw as { before: Record<string, unknown>; after: Record<string, unknown> };
-    const data = encodeRow(cols, after);
-    const prev = encodeRow(cols, before);
-    return {
-      database,
-      table,
-      type,
-      ts,
-      data: data.json,
-      old: changedColumns(prev.values, data.values),
-      key: encodeHashKey(database, table, pk.map((c) => [c, data.values[c]])),
+    const o = this.output;
+    const names = cols.map((c) => c.name);
+    const isUpdate = head.type === 'update';
+    const after = encodeRow(cols, isUpdate ? (raw as { after: Record<string, unknown> }).after : raw);
+    const shape = { database: head.database, table: head.table, columns: names, values: after.values, primaryKey };
+    const row: PendingRow = {
+      ...head,
+      data: o.nulls ? after.json : objectJson(names, after.values, false),
+      key: rowKey(shape, o.keyFormat),
+      partition: rowPartitionString(shape, o),
+      primaryKey: `[${primaryKey.map((c) => after.values[c]).join(',')}]`,
+      primaryKeyColumns: `[${primaryKey.map(jacksonString).join(',')}]`,
     };
+    if (isUpdate) {
+      const before = encodeRow(cols, (raw as { before: Record<string, unknown> }).before).values;
+      const changed = names.filter((c) => before[c] !== after.values[c]);
+      row.old = objectJson(changed, before, o.nulls);
+    }
+    return row;
   }
 
   /**
@@ -282,16 +296,39 @@ export class CaptureStage {
     return info;
   }
 
+  /** A row event with the optional fields the output options ask for (Maxwell's order). */
+  private rowEvent(r: PendingRow, xid: string | null, xoffset: number, commit: boolean, gtid: string | undefined): string {
+    const o = this.output;
+    return encodeRowEvent({
+      database: r.database,
+      table: r.table,
+      type: r.type,
+      ts: r.ts,
+      xid: o.commitInfo ? xid : null,
+      xoffset: o.commitInfo && o.xoffset ? xoffset : undefined,
+      commit: o.commitInfo && commit,
+      position: o.binlogPosition ? r.position : undefined,
+      gtid: o.gtidPosition ? gtid : undefined,
+      serverId: o.serverId ? this.serverId : undefined,
+      threadId: o.threadId && this.threadId !== null ? this.threadId : undefined,
+      primaryKey: o.primaryKeys ? r.primaryKey : undefined,
+      primaryKeyColumns: o.primaryKeyColumns ? r.primaryKeyColumns : undefined,
+      data: r.data,
+      old: r.old,
+    });
+  }
+
   /** Ends the open transaction at `nextPos`, publishing its rows, or the DDL events given. */
   private async commitTransaction(xid: string | null, nextPos: number, ddl: DdlEventFields[] = []): Promise<void> {
     const tx = this.txStart ?? this.here();
+    const txGtid = this.gtids?.currentGtid;
     this.gtids?.commit();
     this.lastEnd = nextPos > 0 ? nextPos : this.lastEnd;
     this.txStart = null;
     const next = this.here();
     if (ddl.length > 0) {
       await this.beginPublishing();
-      await this.opts.publisher.send(ddlMessages(ddl, tx, next));
+      await this.opts.publisher.send(ddlMessages(ddl, tx, next, this.output));
       this.publishedSince += ddl.length;
     }
     const total = this.buffer.size;
@@ -304,9 +341,10 @@ export class CaptureStage {
           const cursor: EventCursor = { tx, xoffset: i, commit: i === total - 1, next };
           return {
             key: r.key,
-            value: encodeRowEvent({ ...r, xid, xoffset: i, commit: cursor.commit }),
+            value: this.rowEvent(r, xid, i, cursor.commit, txGtid),
             database: r.database,
             table: r.table,
+            partitionKey: typeof r.partition === 'string' ? r.partition : String(r.partition.by === 'transaction_id' ? xid : this.threadId),
             cursor,
           };
         });
@@ -316,6 +354,7 @@ export class CaptureStage {
       this.publishedSince += total;
     }
     this.inTransaction = false;
+    this.threadId = null;
     this.uncommitted = next;
     await this.maybeCommit();
   }
@@ -420,30 +459,22 @@ export class CaptureStage {
     // Snapshot events sort just before the first transaction read at `at` (see EventCursor).
     const tx = { file: at.file, pos: at.pos - 1 };
     await this.opts.publisher.begin();
-    await this.opts.publisher.send(ddlMessages(events, tx, at));
+    await this.opts.publisher.send(ddlMessages(events, tx, at, this.output));
     await this.opts.publisher.commit(at);
     this.opts.log.info({ tables: events.filter((e) => e.table).length }, 'published the schema snapshot');
   }
 }
 
 /** DDL events of one transaction starting at `tx`, as messages. */
-function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogPosition): StreamMessage[] {
+function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogPosition, o: OutputOptions): StreamMessage[] {
   return events.map((e, i) => ({
-    key: encodeHashKey(e.database, e.table ?? null, []),
+    key: ddlKey(),
+    partitionKey: ddlPartitionString(e.database, e.table ?? null, o),
     value: encodeDdlEvent(e),
     database: e.database,
     table: e.table ?? null,
     cursor: { tx, xoffset: i, commit: i === events.length - 1, next },
   }));
-}
-
-/** Columns whose value changed, with their previous value (Maxwell's `old`). */
-function changedColumns(before: Record<string, string>, after: Record<string, string>): string {
-  let out = '';
-  for (const k of Object.keys(before)) {
-    if (before[k] !== after[k]) out += `${out ? ',' : ''}${JSON.stringify(k)}:${before[k]}`;
-  }
-  return `{${out}}`;
 }
 
 export async function connectSource(url: string): Promise<mysql.Connection> {

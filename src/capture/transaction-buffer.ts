@@ -19,6 +19,13 @@ export interface PendingRow {
   /** Serialised `old` object, for updates. */
   old?: string;
   key: string;
+  /** Start of the rows event, `file:offset` (Maxwell's `position`). */
+  position: string;
+  /** Partition string, or which commit-time value gives it. */
+  partition: string | { at: 'commit'; by: 'transaction_id' | 'thread_id' };
+  /** Serialised key values and key column names (`primary_key`, `primary_key_columns`). */
+  primaryKey: string;
+  primaryKeyColumns: string;
 }
 
 export class TransactionBuffer {

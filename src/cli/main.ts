@@ -7,8 +7,9 @@ import { ApplyStage } from '../apply/apply-stage.js';
 import { readCheckpoints } from '../apply/checkpoint-store.js';
 import { CaptureStage } from '../capture/capture-stage.js';
 import { TableFilter } from '../capture/filter.js';
+import type { OutputOptions } from '../capture/output-options.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { CONFIG_KEYS, type Config } from '../config/schema.js';
 import { EXIT_CODES, My2pgError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { migrateControlSchema } from '../target/control-schema.js';
@@ -27,7 +28,7 @@ common options: --config FILE, --exclude RULES, --client-id ID, --server-id N, -
   --batch-max-rows N, --batch-max-wait-ms N, --dialect postgres|greenplum, --keep-case, --log-level LEVEL
 Every option can also come from MY2PG_<OPTION> environment variables or the YAML config file.`;
 
-const FLAG_OPTIONS = {
+const FLAG_OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
   config: { type: 'string' },
   source: { type: 'string' },
   target: { type: 'string' },
@@ -47,7 +48,9 @@ const FLAG_OPTIONS = {
   'keep-case': { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-} as const;
+};
+// Every other option of the schema is a string flag too (--output-nulls false, …).
+for (const key of CONFIG_KEYS) FLAG_OPTIONS[key.replace(/_/g, '-')] ??= { type: 'string' };
 
 /** A stage with a lifecycle that the process runs until it ends or a signal stops it. */
 interface Runnable {
@@ -72,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const config = loadConfig({ flags, env: process.env, file: file ?? process.env.MY2PG_CONFIG });
+  const configFile = typeof file === 'string' ? file : process.env.MY2PG_CONFIG;
+  const config = loadConfig({ flags, env: process.env, file: configFile });
   const log = createLogger(config.log_level);
   const stages = buildStages(command, config, log);
   return runStages(stages, log);
@@ -103,14 +107,41 @@ function need<K extends keyof Config>(c: Config, key: K, command: string): NonNu
   return v as NonNullable<Config[K]>;
 }
 
+/** Maxwell's output options from the configuration. */
+function outputOptions(c: Config): OutputOptions {
+  return {
+    binlogPosition: c.output_binlog_position,
+    gtidPosition: c.output_gtid_position,
+    serverId: c.output_server_id,
+    threadId: c.output_thread_id,
+    primaryKeys: c.output_primary_keys,
+    primaryKeyColumns: c.output_primary_key_columns,
+    nulls: c.output_nulls,
+    commitInfo: c.output_commit_info,
+    xoffset: c.output_xoffset,
+    keyFormat: c.kafka_key_format,
+    partitionBy: c.producer_partition_by,
+    partitionColumns: c.producer_partition_columns,
+    partitionFallback: c.producer_partition_by_fallback,
+  };
+}
+
 function captureOverKafka(c: Config, log: Logger): Runnable {
   const brokers = need(c, 'kafka', 'capture');
-  const publisher = new KafkaPublisher({ brokers, topic: c.topic, partitions: c.topic_partitions, clientId: c.client_id, log });
+  const publisher = new KafkaPublisher({
+    brokers,
+    topic: c.topic,
+    partitions: c.topic_partitions,
+    clientId: c.client_id,
+    partitionHash: c.kafka_partition_hash,
+    log,
+  });
   const stage = new CaptureStage({
     sourceUrl: need(c, 'source', 'capture'),
     serverId: c.server_id,
     useGtid: c.use_gtid,
     heartbeatMs: c.heartbeat_interval_ms,
+    output: outputOptions(c),
     filter: new TableFilter(c.include, c.exclude),
     publisher,
     log: log.child({ stage: 'capture' }),

@@ -32,13 +32,31 @@ export const configSchema = z
     server_id: int(1).max(4294967295).default(6379),
     use_gtid: bool.default(true),
     heartbeat_interval_ms: int(0).default(1000),
+    output_binlog_position: bool.default(false),
+    output_gtid_position: bool.default(false),
+    output_server_id: bool.default(false),
+    output_thread_id: bool.default(false),
+    output_primary_keys: bool.default(false),
+    output_primary_key_columns: bool.default(false),
+    output_nulls: bool.default(true),
+    output_commit_info: bool.default(true),
+    output_xoffset: bool.default(true),
+    kafka_key_format: z.enum(['hash', 'array']).default('hash'),
+    producer_partition_by: z.enum(['database', 'table', 'primary_key', 'transaction_id', 'thread_id', 'column', 'random']).default('database'),
+    producer_partition_columns: list.default([]),
+    producer_partition_by_fallback: z.enum(['database', 'table', 'primary_key', 'transaction_id']).default('database'),
+    kafka_partition_hash: z.enum(['default', 'murmur3']).default('default'),
     batch_max_rows: int(1).default(20000),
     batch_max_wait_ms: int(0).default(200),
     dialect: z.enum(['postgres', 'greenplum']).default('postgres'),
     keep_case: bool.default(false),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.producer_partition_by !== 'column' || c.producer_partition_columns.length > 0, {
+    message: 'producer_partition_by: column needs producer_partition_columns',
+    path: ['producer_partition_columns'],
+  });
 
 export type Config = z.infer<typeof configSchema>;
-export const CONFIG_KEYS = Object.keys(configSchema.shape) as Array<keyof Config>;
+export const CONFIG_KEYS = Object.keys(configSchema.innerType().shape) as Array<keyof Config>;

@@ -24,6 +24,8 @@ export interface StreamMessage {
   database: string;
   table: string | null;
   cursor?: EventCursor;
+  /** The string whose hash picks the partition (Maxwell's partition string); default: database. */
+  partitionKey?: string;
   /** Sent to every partition (heartbeats), not to the one its key picks. */
   broadcast?: boolean;
 }

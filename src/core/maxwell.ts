@@ -14,9 +14,17 @@ export interface RowEventFields {
   /** Seconds since the epoch. */
   ts: number;
   xid?: string | null;
+  /** Written on every row but the commit row, as Maxwell does. */
   xoffset?: number;
   commit?: boolean;
   position?: string;
+  gtid?: string;
+  serverId?: number;
+  threadId?: number;
+  /** Serialised JSON array of the key values. */
+  primaryKey?: string;
+  /** Serialised JSON array of the key column names. */
+  primaryKeyColumns?: string;
   /** The `data` object, already serialised (see capture/row-encoder). */
   data: string;
   /** The `old` object, already serialised. */
@@ -27,9 +35,14 @@ export interface RowEventFields {
 export function encodeRowEvent(f: RowEventFields): string {
   let out = `{"database":${jacksonString(f.database)},"table":${jacksonString(f.table)},"type":"${f.type}","ts":${f.ts}`;
   if (f.xid != null) out += `,"xid":${f.xid}`;
-  if (f.xoffset !== undefined) out += `,"xoffset":${f.xoffset}`;
+  if (f.xoffset !== undefined && !f.commit) out += `,"xoffset":${f.xoffset}`;
   if (f.commit) out += ',"commit":true';
-  if (f.position !== undefined) out += `,"position":${JSON.stringify(f.position)}`;
+  if (f.position !== undefined) out += `,"position":${jacksonString(f.position)}`;
+  if (f.gtid !== undefined) out += `,"gtid":${jacksonString(f.gtid)}`;
+  if (f.serverId !== undefined) out += `,"server_id":${f.serverId}`;
+  if (f.threadId !== undefined) out += `,"thread_id":${f.threadId}`;
+  if (f.primaryKey !== undefined) out += `,"primary_key":${f.primaryKey}`;
+  if (f.primaryKeyColumns !== undefined) out += `,"primary_key_columns":${f.primaryKeyColumns}`;
   out += `,"data":${f.data}`;
   if (f.old !== undefined) out += `,"old":${f.old}`;
   return `${out}}`;

@@ -8,7 +8,7 @@ import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { BinlogPosition } from '../core/position.js';
 import { ensureTopics, positionsTopic } from './kafka-topics.js';
-import { partitionByDatabase } from './partitioner.js';
+import { partitionFor, type PartitionHash } from './partitioner.js';
 import type { Publisher } from './transport.js';
 
 export interface KafkaPublisherOptions {
@@ -18,6 +18,8 @@ export interface KafkaPublisherOptions {
   partitions: number;
   /** Identifies this capture: its transactional id and its key in the positions topic. */
   clientId: string;
+  /** Hash of the partition string (Maxwell's `kafka_partition_hash`). */
+  partitionHash?: PartitionHash;
   log: Logger;
 }
 
@@ -69,7 +71,7 @@ export class KafkaPublisher implements Publisher {
       messages: messages.flatMap((m) =>
         m.broadcast
           ? Array.from({ length: this.partitions }, (_, partition) => ({ key: m.key, value: m.value, partition }))
-          : [{ key: m.key, value: m.value, partition: partitionByDatabase(m.database, this.partitions) }],
+          : [{ key: m.key, value: m.value, partition: partitionFor(m.partitionKey ?? m.database, this.partitions, this.opts.partitionHash) }],
       ),
     });
   }
