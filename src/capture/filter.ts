@@ -1,5 +1,8 @@
-// Which databases and tables are replicated: `include`/`exclude` entries of the form `db`,
-// `db.table`, `db.*`, with `/regex/` allowed for either part. System databases never are.
+// Which databases and tables are replicated. Maxwell's rule syntax (`filter`):
+//   "exclude: db.*, include: db.tbl, include: db./regex/, blacklist: bad.*"
+// rules apply in order and the last matching one decides (everything is included when none
+// matches); `include`/`exclude` lists are shorthands for such rules. Names match exactly,
+// `/regex/` matches anywhere in the name, `*` matches anything. System databases never replicate.
 
 import { My2pgError } from '../core/errors.js';
 
@@ -8,59 +11,102 @@ const SYSTEM_DATABASES = new Set(['mysql', 'information_schema', 'performance_sc
 type Matcher = (s: string) => boolean;
 
 interface Rule {
+  include: boolean;
   db: Matcher;
-  table: Matcher | null;
+  table: Matcher;
 }
 
 export class TableFilter {
-  private readonly includes: Rule[];
-  private readonly excludes: Rule[];
+  private readonly rules: Rule[];
 
-  constructor(include: string[], exclude: string[] = []) {
-    this.includes = include.map(parseRule);
-    this.excludes = exclude.map(parseRule);
+  /**
+   * @param include  shorthand: only these (`db`, `db.table`, `db./re/`) …
+   * @param exclude  … minus these
+   * @param filter   Maxwell's filter string, applied after the shorthands
+   */
+  constructor(include: string[], exclude: string[] = [], filter = '') {
+    const rules: Rule[] = [];
+    if (include.length > 0) rules.push(parseRule('exclude', '*.*'));
+    for (const i of include) rules.push(parseRule('include', i));
+    for (const e of exclude) rules.push(parseRule('exclude', e));
+    for (const part of splitRules(filter)) {
+      const m = /^\s*(include|exclude|blacklist)\s*:\s*(.+?)\s*$/i.exec(part);
+      if (!m) throw new My2pgError('CONFIG', `filter: cannot read rule "${part.trim()}"; expected include:, exclude: or blacklist: and db.table`);
+      rules.push(parseRule(m[1].toLowerCase() === 'include' ? 'include' : 'exclude', m[2]));
+    }
+    this.rules = rules;
   }
 
+  /** True when some table of the database may be replicated (for database-level DDL). */
   includesDatabase(db: string): boolean {
     if (SYSTEM_DATABASES.has(db.toLowerCase())) return false;
-    if (this.excludes.some((r) => r.table === null && r.db(db))) return false;
-    return this.includes.length === 0 || this.includes.some((r) => r.db(db));
+    let included = true;
+    for (const r of this.rules) {
+      // A rule about specific tables does not exclude the whole database.
+      if (r.db(db) && (r.include || r.table('*'))) included = r.include;
+    }
+    return included;
   }
 
   includesTable(db: string, table: string): boolean {
-    if (!this.includesDatabase(db)) return false;
-    if (this.excludes.some((r) => r.db(db) && (r.table === null || r.table(table)))) return false;
-    return this.includes.length === 0 || this.includes.some((r) => r.db(db) && (r.table === null || r.table(table)));
+    if (SYSTEM_DATABASES.has(db.toLowerCase())) return false;
+    let included = true;
+    for (const r of this.rules) if (r.db(db) && r.table(table)) included = r.include;
+    return included;
   }
 }
 
-function parseRule(text: string): Rule {
-  const [dbPart, tablePart] = splitRule(text);
-  return { db: matcher(dbPart, text), table: tablePart === null || tablePart === '*' ? null : matcher(tablePart, text) };
+function parseRule(kind: 'include' | 'exclude', text: string): Rule {
+  const parts = splitName(text.trim());
+  if (parts.length > 2) {
+    throw new My2pgError('CONFIG', `filter rule "${text}": column value rules (db.table.column=value) are not supported`);
+  }
+  const [dbPart, tablePart = '*'] = parts;
+  return { include: kind === 'include', db: matcher(dbPart, text), table: matcher(tablePart, text) };
 }
 
-/** Splits at the first dot outside a /regex/. */
-function splitRule(text: string): [string, string | null] {
-  let inRegex = false;
+/** Splits rules at commas outside /regex/ and quotes. */
+function splitRules(filter: string): string[] {
+  return splitOutside(filter, ',').filter((p) => p.trim() !== '');
+}
+
+/** Splits `db.table` at dots outside /regex/ and quotes. */
+function splitName(text: string): string[] {
+  return splitOutside(text, '.');
+}
+
+function splitOutside(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let quote: string | null = null;
+  let start = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (ch === '/' && (i === 0 || text[i - 1] !== '\\')) inRegex = !inRegex;
-    if (ch === '.' && !inRegex) return [text.slice(0, i), text.slice(i + 1)];
+    if (quote) {
+      if (ch === quote && text[i - 1] !== '\\') quote = null;
+    } else if (ch === '/' || ch === '`' || ch === '"' || ch === "'") {
+      quote = ch;
+    } else if (ch === sep) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
   }
-  return [text, null];
+  out.push(text.slice(start));
+  return out;
 }
 
 function matcher(part: string, rule: string): Matcher {
-  if (part.length > 1 && part.startsWith('/') && part.endsWith('/')) {
+  const p = part.trim();
+  if (p === '') throw new My2pgError('CONFIG', `filter rule "${rule}" has an empty name`);
+  if (p === '*') return () => true;
+  if (p.length > 1 && p.startsWith('/') && p.endsWith('/')) {
     let re: RegExp;
     try {
-      re = new RegExp(part.slice(1, -1));
+      re = new RegExp(p.slice(1, -1));
     } catch (err) {
-      throw new My2pgError('CONFIG', `include/exclude rule "${rule}": bad regex: ${(err as Error).message}`);
+      throw new My2pgError('CONFIG', `filter rule "${rule}": bad regex: ${(err as Error).message}`);
     }
     return (s) => re.test(s);
   }
-  if (part === '' ) throw new My2pgError('CONFIG', `include/exclude rule "${rule}" is empty`);
-  if (part === '*') return () => true;
-  return (s) => s === part;
+  const name = /^([`"']).*\1$/.test(p) ? p.slice(1, -1) : p;
+  return (s) => s === name;
 }

@@ -142,7 +142,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     useGtid: c.use_gtid,
     heartbeatMs: c.heartbeat_interval_ms,
     output: outputOptions(c),
-    filter: new TableFilter(c.include, c.exclude),
+    filter: new TableFilter(c.include, c.exclude, c.filter),
     publisher,
     log: log.child({ stage: 'capture' }),
   });
@@ -206,7 +206,7 @@ function embedded(c: Config, log: Logger): Runnable[] {
     serverId: c.server_id,
     useGtid: c.use_gtid,
     heartbeatMs: c.heartbeat_interval_ms,
-    filter: new TableFilter(c.include, c.exclude),
+    filter: new TableFilter(c.include, c.exclude, c.filter),
     publisher: transport,
     log: log.child({ stage: 'capture' }),
   });

@@ -28,6 +28,7 @@ export const configSchema = z
     group: z.string().min(1).default('my2pg'),
     include: list.default([]),
     exclude: list.default([]),
+    filter: z.string().default(''),
     client_id: z.string().min(1).default('my2pg'),
     server_id: int(1).max(4294967295).default(6379),
     use_gtid: bool.default(true),

@@ -85,6 +85,16 @@ test('creates the table, then merges inserts, updates, key changes and deletes',
   ]);
 });
 
+test('events without their null columns (output_nulls=false) apply as NULL, column by column', async () => {
+  await applier.applyBatch(
+    tx(row('Items', 'insert', '{"OrderId":20,"Line":1,"Qty":3}'), row('Items', 'insert', '{"OrderId":20,"Line":2,"Note":"n"}')),
+  );
+  assert.deepEqual(await rows('SELECT line, qty, note FROM shop.items WHERE orderid = 20 ORDER BY line'), [
+    ['1', '3', null],
+    ['2', null, 'n'],
+  ]);
+});
+
 test('a redelivered batch is a no-op', async () => {
   const batch = tx(row('Items', 'insert', '{"OrderId":9,"Line":1,"Qty":1,"Note":"once"}'));
   const first = await applier.applyBatch(batch);

@@ -23,6 +23,23 @@ test('include db, db.table and regex; exclude wins', () => {
   assert.ok(!f.includesDatabase('other'));
 });
 
+test("Maxwell's filter syntax: rules in order, the last match wins", () => {
+  const f = new TableFilter([], [], 'exclude: shop.*, include: shop.orders, include: shop./^log_/, blacklist: bad.*, exclude: *./tmp$/');
+  assert.ok(f.includesTable('shop', 'orders'));
+  assert.ok(f.includesTable('shop', 'log_2024'));
+  assert.ok(!f.includesTable('shop', 'users'));
+  assert.ok(!f.includesTable('bad', 'x'));
+  assert.ok(f.includesTable('other', 'x'), 'no matching rule: included');
+  assert.ok(!f.includesTable('other', 'x_tmp'));
+  assert.ok(f.includesDatabase('shop'), 'some tables of shop are included');
+  assert.ok(!f.includesDatabase('bad'));
+  const quoted = new TableFilter([], [], 'exclude: *.*, include: `my db`.`a.b`');
+  assert.ok(quoted.includesTable('my db', 'a.b'));
+  assert.ok(!quoted.includesTable('my db', 'ab'));
+  assert.throws(() => new TableFilter([], [], 'include shop.*'), /cannot read rule "include shop\.\*"/);
+  assert.throws(() => new TableFilter([], [], 'exclude: db.t.col = 1'), /column value rules/);
+});
+
 test('a bad regex is a config error', () => {
   assert.throws(() => new TableFilter(['/[/']), /bad regex/);
 });
