@@ -59,10 +59,19 @@ function canon(dataType: string, v: unknown): string {
   if (dataType === 'year') return String(Number(s));
   if (GEOMETRY_TYPES.has(dataType)) return s.replace(/\s+/g, '');
   if (dataType === 'datetime' || dataType === 'timestamp') s = s.replace(/\.?0+$/, '');
-  if (dataType === 'json') s = JSON.stringify(JSON.parse(s));
+  if (dataType === 'json') s = sortedJson(JSON.parse(s));
   if (dataType === 'time') s = normaliseTime(s);
   if (dataType === 'float' || dataType === 'double') s = String(Number(s));
   return s;
+}
+
+/** JSON with object keys sorted (jsonb reorders them). */
+function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
 
 /** MySQL TIME and Postgres interval both as signed total seconds. */
@@ -78,7 +87,10 @@ export async function sourceColumns(conn: mysql.Connection, db: string, table: s
     'SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     [db, table],
   );
-  return rows as SourceColumn[];
+  // MariaDB's JSON is LONGTEXT with a json_valid() check, which my2pg replicates as jsonb.
+  const [checks] = await conn.query('SELECT CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
+  const json = new Set((checks as Array<{ c: string }>).map((r) => /^json_valid\(`(.+)`\)$/.exec(r.c)?.[1]).filter(Boolean));
+  return (rows as SourceColumn[]).map((c) => (json.has(c.name) ? { ...c, dataType: 'json' } : c));
 }
 
 /** Rows of both sides as sorted canonical lines; equal lists mean equal tables (duplicates count). */
