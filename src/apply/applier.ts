@@ -7,6 +7,7 @@ import type { DdlEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { decodeEvent } from '../core/maxwell.js';
 import { translateDdl } from '../ddl/translate.js';
+import type { TypeOverrides } from '../ddl/type-overrides.js';
 import { Catalog } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
@@ -18,6 +19,8 @@ import { writeTableChanges, type WriteContext } from './table-writer.js';
 export interface ApplierOptions {
   dialect: Dialect;
   naming: Naming;
+  /** Per-column Postgres types instead of the default mapping (docs/TYPES.md). */
+  typeOverrides?: TypeOverrides;
   log: Logger;
 }
 
@@ -125,7 +128,7 @@ export class Applier {
   }
 
   private async applyDdl(ev: DdlEvent): Promise<void> {
-    const statements = translateDdl(ev, this.opts.dialect, this.opts.naming);
+    const statements = translateDdl(ev, this.opts.dialect, this.opts.naming, this.opts.typeOverrides);
     for (const sql of statements) await this.client.query(sql);
     this.catalog.invalidate();
     this.opts.log.info({ type: ev.type, database: ev.database, table: ev.table, statements }, 'applied DDL');

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { migrateControlSchema } from '../target/control-schema.js';
+import type { TypeOverrides } from '../ddl/type-overrides.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
@@ -16,6 +17,7 @@ export interface ApplyStageOptions {
   targetUrl: string;
   dialect: Dialect;
   naming: Naming;
+  typeOverrides?: TypeOverrides;
   batchMaxRows: number;
   batchMaxWaitMs: number;
   log: Logger;

@@ -170,6 +170,7 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
     targetUrl: need(c, 'target', 'apply'),
     dialect: dialectFor(c.dialect),
     naming: new Naming(c.keep_case),
+    typeOverrides: c.type_overrides,
     batchMaxRows: c.batch_max_rows,
     batchMaxWaitMs: c.batch_max_wait_ms,
     log: log.child({ stage: 'apply' }),

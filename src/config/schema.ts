@@ -51,6 +51,9 @@ export const configSchema = z
     batch_max_wait_ms: int(0).default(200),
     dialect: z.enum(['postgres', 'greenplum']).default('postgres'),
     keep_case: bool.default(false),
+    type_overrides: z
+      .preprocess((v) => (typeof v === 'string' ? parseJsonOption(v) : v), z.record(z.string(), z.string().min(1)))
+      .default({}),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .strict()
@@ -58,6 +61,15 @@ export const configSchema = z
     message: 'producer_partition_by: column needs producer_partition_columns',
     path: ['producer_partition_columns'],
   });
+
+/** Map options given as text (environment, flags) are JSON objects. */
+function parseJsonOption(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v; // reported by the schema as "expected object"
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 export const CONFIG_KEYS = Object.keys(configSchema.innerType().shape) as Array<keyof Config>;

@@ -7,9 +7,10 @@ import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { qualify, quoteIdent } from '../target/quote.js';
 import { tokenize } from './classify.js';
+import { overrideFor, type TypeOverrides } from './type-overrides.js';
 import { mapColumnType } from './type-map.js';
 
-export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming): string[] {
+export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming, overrides: TypeOverrides = {}): string[] {
   const schema = naming.name(ev.database);
   switch (ev.type) {
     case 'database-create':
@@ -26,7 +27,7 @@ export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming): st
       if (!keepsExistingTable(ev.sql)) {
         statements.push(`DROP TABLE IF EXISTS ${qualify(schema, naming.name(ev.def.table))}`);
       }
-      statements.push(createTable(ev.def, dialect, naming));
+      statements.push(createTable(ev.def, dialect, naming, overrides));
       return statements;
     }
     case 'table-drop':
@@ -43,11 +44,12 @@ export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming): st
 }
 
 /** CREATE TABLE IF NOT EXISTS: a replica table that already exists is kept (docs/OPERATIONS.md). */
-export function createTable(def: TableSchema, dialect: Dialect, naming: Naming): string {
+export function createTable(def: TableSchema, dialect: Dialect, naming: Naming, overrides: TypeOverrides = {}): string {
   const names = naming.columns(`${def.database}.${def.table}`, def.columns.map((c) => c.name));
-  const cols = def.columns.map(
-    (c, i) => `${quoteIdent(names[i])} ${mapColumnType(c)}${c.nullable ? '' : ' NOT NULL'}`,
-  );
+  const cols = def.columns.map((c, i) => {
+    const pgType = overrideFor(overrides, def.database, def.table, c) ?? mapColumnType(c);
+    return `${quoteIdent(names[i])} ${pgType}${c.nullable ? '' : ' NOT NULL'}`;
+  });
   const pk = def.primaryKey.map((p) => naming.name(p));
   if (pk.length > 0) cols.push(`PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`);
   const table = qualify(naming.name(def.database), naming.name(def.table));

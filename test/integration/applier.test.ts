@@ -49,7 +49,12 @@ before(async () => {
   client = pgClient(db.url);
   await client.connect();
   await migrateControlSchema(client);
-  applier = new Applier(client as never, transport, { dialect: postgresDialect, naming: new Naming(), log: silentLogger });
+  applier = new Applier(client as never, transport, {
+    dialect: postgresDialect,
+    naming: new Naming(),
+    log: silentLogger,
+    typeOverrides: { 'tinyint(1)': 'boolean' },
+  });
 });
 
 after(async () => {
@@ -93,6 +98,15 @@ test('events without their null columns (output_nulls=false) apply as NULL, colu
     ['1', '3', null],
     ['2', null, 'n'],
   ]);
+});
+
+test('a TINYINT(1) overridden to boolean lands as true/false', async () => {
+  const flags: TableSchema = {
+    database: 'Shop', table: 'Flags', charset: null, primaryKey: ['id'],
+    columns: [c('id', 'int', { nullable: false }), c('on', 'tinyint', { columnType: 'tinyint(1)' }), c('n', 'tinyint', { columnType: 'tinyint(4)' })],
+  };
+  await applier.applyBatch(tx(create(flags), row('Flags', 'insert', '{"id":1,"on":1,"n":1}'), row('Flags', 'insert', '{"id":2,"on":0,"n":0}')));
+  assert.deepEqual(await rows('SELECT "on", n, pg_typeof("on")::text FROM shop.flags ORDER BY id'), [['t', '1', 'boolean'], ['f', '0', 'boolean']]);
 });
 
 test('a redelivered batch is a no-op', async () => {

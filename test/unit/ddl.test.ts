@@ -116,3 +116,12 @@ test('CREATE TABLE replaces a stale replica table unless IF NOT EXISTS or a snap
   assert.deepEqual(translateDdl({ ...ev, sql: 'CREATE TABLE Orders (…)' }, postgresDialect, new Naming()).slice(1, 2), ['DROP TABLE IF EXISTS "shop"."orders"']);
   assert.equal(translateDdl({ ...ev, sql: 'CREATE TABLE IF NOT EXISTS Orders (…)' }, postgresDialect, new Naming()).length, 2);
 });
+
+test('per-column type overrides: column rules win over type rules', () => {
+  const def: TableSchema = {
+    database: 'shop', table: 'users', charset: null, primaryKey: ['id'],
+    columns: [col('id', 'int'), col('active', 'tinyint', { columnType: 'tinyint(1)' }), col('flag', 'tinyint', { columnType: 'tinyint(1)' }), col('doc', 'json')],
+  };
+  const sql = createTable(def, postgresDialect, new Naming(), { 'tinyint(1)': 'boolean', 'shop.users.flag': 'smallint', '*.*.doc': 'text' });
+  assert.equal(sql, 'CREATE TABLE IF NOT EXISTS "shop"."users" ("id" integer, "active" boolean, "flag" smallint, "doc" text, PRIMARY KEY ("id"))');
+});

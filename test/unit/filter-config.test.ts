@@ -56,6 +56,15 @@ test('precedence: defaults < file < env < flags', () => {
   assert.equal(c.dialect, 'postgres');
 });
 
+test('type overrides come as a YAML mapping or as JSON text', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'o.yml');
+  writeFileSync(file, 'type_overrides:\n  "tinyint(1)": boolean\n  "shop.users.note": text\n');
+  assert.deepEqual(loadConfig({ file, env: {}, flags: {} }).type_overrides, { 'tinyint(1)': 'boolean', 'shop.users.note': 'text' });
+  assert.deepEqual(loadConfig({ env: { MY2PG_TYPE_OVERRIDES: '{"tinyint(1)":"boolean"}' }, flags: {} }).type_overrides, { 'tinyint(1)': 'boolean' });
+  assert.throws(() => loadConfig({ env: { MY2PG_TYPE_OVERRIDES: 'tinyint(1)=boolean' }, flags: {} }), /type_overrides: /);
+});
+
 test('invalid values name their key and the reason', () => {
   assert.throws(() => loadConfig({ env: { MY2PG_SOURCE: 'postgres://x' }, flags: {} }), /source: must be a mysql:\/\/ URL|source: must be a mysql/);
   assert.throws(() => loadConfig({ env: {}, flags: { 'batch-max-rows': '0' } }), /batch_max_rows: /);
