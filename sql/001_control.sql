@@ -1,7 +1,7 @@
 -- my2pg control schema, version 1: positions committed with the data, and rejected messages.
 CREATE TABLE IF NOT EXISTS _my2pg.checkpoints (
   stream     text        NOT NULL,
-  part       integer     NOT NULL,
+  part       text        NOT NULL,
   position   text        NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (stream, part)
@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS _my2pg.checkpoints (
 
 CREATE TABLE IF NOT EXISTS _my2pg.dead_letters (
   stream      text        NOT NULL,
-  part        integer     NOT NULL,
+  part        text        NOT NULL,
   position    text        NOT NULL,
   error       text        NOT NULL,
   message     text        NOT NULL,

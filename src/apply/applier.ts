@@ -28,7 +28,7 @@ export interface BatchResult {
   applied: number;
   skipped: number;
   deadLetters: number;
-  positions: Map<number, string>;
+  positions: Map<string, string>;
 }
 
 export class Applier {
@@ -59,7 +59,7 @@ export class Applier {
         const s = stored.get(m.part);
         return s === undefined || !subscriber.alreadyApplied(m, s);
       });
-      const positions = new Map<number, string>();
+      const positions = new Map<string, string>();
       for (const m of fresh) positions.set(m.part, subscriber.positionAfter(m));
       const dead = await this.applyMessages(fresh);
       await writeCheckpoints(client, subscriber.stream, positions);

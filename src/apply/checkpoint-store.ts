@@ -3,16 +3,16 @@
 
 import type { ClientBase } from 'pg';
 
-export async function readCheckpoints(client: ClientBase, stream: string, lock: boolean): Promise<Map<number, string>> {
-  const res = await client.query<{ part: number; position: string }>(
+export async function readCheckpoints(client: ClientBase, stream: string, lock: boolean): Promise<Map<string, string>> {
+  const res = await client.query<{ part: string; position: string }>(
     `SELECT part, position FROM _my2pg.checkpoints WHERE stream = $1${lock ? ' FOR UPDATE' : ''}`,
     [stream],
   );
-  return new Map(res.rows.map((r) => [Number(r.part), r.position]));
+  return new Map(res.rows.map((r) => [r.part, r.position]));
 }
 
 /** Upserts without ON CONFLICT, which Greenplum 6 lacks. */
-export async function writeCheckpoints(client: ClientBase, stream: string, positions: Map<number, string>): Promise<void> {
+export async function writeCheckpoints(client: ClientBase, stream: string, positions: Map<string, string>): Promise<void> {
   for (const [part, position] of positions) {
     const upd = await client.query(
       'UPDATE _my2pg.checkpoints SET position = $3, updated_at = now() WHERE stream = $1 AND part = $2',
@@ -27,7 +27,7 @@ export async function writeCheckpoints(client: ClientBase, stream: string, posit
 export async function recordDeadLetter(
   client: ClientBase,
   stream: string,
-  msg: { part: number; position: string; value: string },
+  msg: { part: string; position: string; value: string },
   error: string,
 ): Promise<void> {
   await client.query(
@@ -37,7 +37,7 @@ export async function recordDeadLetter(
 }
 
 /** Records the newest heartbeat of a part (upsert without ON CONFLICT, for Greenplum 6). */
-export async function recordHeartbeat(client: ClientBase, stream: string, part: number, tsMs: number, position: string): Promise<void> {
+export async function recordHeartbeat(client: ClientBase, stream: string, part: string, tsMs: number, position: string): Promise<void> {
   const ts = new Date(tsMs).toISOString();
   const upd = await client.query(
     'UPDATE _my2pg.heartbeats SET ts = $3, position = $4, applied_at = now() WHERE stream = $1 AND part = $2',

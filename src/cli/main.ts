@@ -197,7 +197,7 @@ function embedded(c: Config, log: Logger): Runnable[] {
     });
     try {
       await migrateControlSchema(client);
-      return (await readCheckpoints(client, EMBEDDED_STREAM, false)).get(0) ?? null;
+      return (await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null;
     } finally {
       await client.end();
     }

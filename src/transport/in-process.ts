@@ -29,7 +29,7 @@ export class InProcessTransport implements Publisher, Subscriber {
   async send(messages: StreamMessage[]): Promise<void> {
     for (const m of messages) {
       if (!m.cursor) throw new Error('in-process transport needs a cursor on every message');
-      await this.queue.push({ value: m.value, part: 0, position: JSON.stringify(m.cursor) });
+      await this.queue.push({ value: m.value, part: '0', position: JSON.stringify(m.cursor) });
     }
   }
 

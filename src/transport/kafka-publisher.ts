@@ -7,7 +7,7 @@ import { Kafka, logLevel, type Consumer, type Producer, type Transaction } from 
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { BinlogPosition } from '../core/position.js';
-import { ensureTopics, positionsTopic } from './kafka-topics.js';
+import { databaseTopicPattern, ensureTopics, isTemplate, positionsTopic, topicFor, topicPartitions, topicPattern } from './kafka-topics.js';
 import { partitionFor, type PartitionHash } from './partitioner.js';
 import type { Publisher } from './transport.js';
 
@@ -27,9 +27,12 @@ export class KafkaPublisher implements Publisher {
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
   private tx: Transaction | null = null;
-  private partitions = 1;
+  /** Partition counts of the data topics known to exist. */
+  private partitions = new Map<string, number>();
+  private readonly template: boolean;
 
   constructor(private readonly opts: KafkaPublisherOptions) {
+    this.template = isTemplate(opts.topic);
     this.kafka = new Kafka({
       clientId: `my2pg-capture-${opts.clientId}`,
       brokers: opts.brokers,
@@ -41,14 +44,12 @@ export class KafkaPublisher implements Publisher {
   }
 
   async connect(): Promise<void> {
-    await ensureTopics(this.kafka, this.opts.topic, this.opts.partitions);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [this.opts.topic] });
-      this.partitions = meta.topics[0].partitions.length;
-    } finally {
-      await admin.disconnect();
+    const wanted = [{ topic: positionsTopic(this.opts.topic), partitions: 1, compacted: true }];
+    if (!this.template) wanted.push({ topic: this.opts.topic, partitions: this.opts.partitions, compacted: false });
+    await ensureTopics(this.kafka, wanted);
+    const pattern = this.template ? topicPattern(this.opts.topic) : null;
+    for (const [topic, n] of await topicPartitions(this.kafka)) {
+      if (pattern ? pattern.test(topic) : topic === this.opts.topic) this.partitions.set(topic, n);
     }
     this.producer = this.kafka.producer({
       transactionalId: `my2pg-capture-${this.opts.clientId}`,
@@ -65,15 +66,39 @@ export class KafkaPublisher implements Publisher {
 
   async send(messages: StreamMessage[]): Promise<void> {
     if (!this.tx) throw new Error('send() outside a transaction');
-    await this.tx.send({
-      topic: this.opts.topic,
-      acks: -1,
-      messages: messages.flatMap((m) =>
-        m.broadcast
-          ? Array.from({ length: this.partitions }, (_, partition) => ({ key: m.key, value: m.value, partition }))
-          : [{ key: m.key, value: m.value, partition: partitionFor(m.partitionKey ?? m.database, this.partitions, this.opts.partitionHash) }],
-      ),
-    });
+    const byTopic = new Map<string, Array<{ key: string; value: string; partition: number }>>();
+    const add = (topic: string, m: StreamMessage, partition: number) => {
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push({ key: m.key, value: m.value, partition });
+    };
+    for (const m of messages) {
+      for (const topic of await this.topicsOf(m)) {
+        const n = this.partitions.get(topic) ?? 1;
+        if (m.broadcast) for (let p = 0; p < n; p++) add(topic, m, p);
+        else add(topic, m, partitionFor(m.partitionKey ?? m.database, n, this.opts.partitionHash));
+      }
+    }
+    await this.tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+  }
+
+  /**
+   * Where a message goes. With a template, a table's events go to its topic (created on first
+   * use), database-level events to every topic of the database, heartbeats to every topic.
+   */
+  private async topicsOf(m: StreamMessage): Promise<string[]> {
+    if (!this.template) return [this.opts.topic];
+    if (m.broadcast) return [...this.partitions.keys()];
+    if (m.table === null) {
+      const ofDatabase = databaseTopicPattern(this.opts.topic, m.database);
+      return [...this.partitions.keys()].filter((t) => ofDatabase.test(t));
+    }
+    const topic = topicFor(this.opts.topic, m.database, m.table);
+    if (!this.partitions.has(topic)) {
+      await ensureTopics(this.kafka, [{ topic, partitions: this.opts.partitions }]);
+      this.partitions.set(topic, (await topicPartitions(this.kafka, [topic])).get(topic) ?? this.opts.partitions);
+    }
+    return [topic];
   }
 
   async commit(resumeAfter: BinlogPosition): Promise<void> {

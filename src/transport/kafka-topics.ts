@@ -3,13 +3,49 @@
 import type { Kafka } from 'kafkajs';
 import { My2pgError } from '../core/errors.js';
 
-/** Capture's resume positions for `topic`: compacted, keyed by client id. */
+const POSITIONS_SUFFIX = '.my2pg-positions';
+const PLACEHOLDER = /%\{(database|table)\}/g;
+
+/** Capture's resume positions for `topic` (a template's placeholders become `_`): compacted, keyed by client id. */
 export function positionsTopic(topic: string): string {
-  return `${topic}.my2pg-positions`;
+  return `${topic.replace(PLACEHOLDER, '_')}${POSITIONS_SUFFIX}`;
 }
 
-/** Creates the data topic and the compacted positions topic when missing. */
-export async function ensureTopics(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+/** True for topic templates such as `shop_%{table}` or `%{database}.%{table}`. */
+export function isTemplate(topic: string): boolean {
+  return /%\{(database|table)\}/.test(topic);
+}
+
+/**
+ * The topic of an event (Maxwell's interpolation). Kafka allows only [a-zA-Z0-9._-] in names:
+ * other characters of a database or table name become `_`.
+ */
+export function topicFor(template: string, database: string, table: string): string {
+  return template.replace(/%\{database\}/g, safeName(database)).replace(/%\{table\}/g, safeName(table));
+}
+
+const safeName = (s: string) => s.replace(/[^a-zA-Z0-9._-]/g, '_');
+
+/** Matches the topics of one database's tables under a template. */
+export function databaseTopicPattern(template: string, database: string): RegExp {
+  return topicPattern(template.replace(/%\{database\}/g, safeName(database)));
+}
+
+/** Matches the topics a template produces (never the positions topic). */
+export function topicPattern(template: string): RegExp {
+  const parts = template.split(PLACEHOLDER).map((p, i) => (i % 2 === 1 ? '[a-zA-Z0-9._-]+' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^(?!.*${POSITIONS_SUFFIX.replace('.', '\\.')}$)${parts.join('')}$`);
+}
+
+export interface WantedTopic {
+  topic: string;
+  partitions: number;
+  /** A compacted topic (capture's positions). */
+  compacted?: boolean;
+}
+
+/** Creates the topics that do not exist yet. */
+export async function ensureTopics(kafka: Kafka, topics: WantedTopic[]): Promise<void> {
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -18,18 +54,13 @@ export async function ensureTopics(kafka: Kafka, topic: string, partitions: numb
   }
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [];
-    if (!existing.has(topic)) wanted.push({ topic, numPartitions: partitions });
-    if (!existing.has(positionsTopic(topic))) {
-      wanted.push({
-        topic: positionsTopic(topic),
-        numPartitions: 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'segment.ms', value: '3600000' },
-        ],
-      });
-    }
+    const wanted = topics
+      .filter((t) => !existing.has(t.topic))
+      .map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions,
+        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.ms', value: '3600000' }] : [],
+      }));
     if (wanted.length > 0) {
       await admin.createTopics({ topics: wanted, waitForLeaders: true }).catch((err: Error & { type?: string; errors?: Array<{ type?: string }> }) => {
         // Another stage created them at the same moment.
@@ -42,3 +73,14 @@ export async function ensureTopics(kafka: Kafka, topic: string, partitions: numb
   }
 }
 
+/** Partition counts of existing topics (those given, or every topic when none is). */
+export async function topicPartitions(kafka: Kafka, topics?: string[]): Promise<Map<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata(topics ? { topics } : undefined);
+    return new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+  } finally {
+    await admin.disconnect();
+  }
+}

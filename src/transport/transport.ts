@@ -19,10 +19,10 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-/** A consumed message with the partition it came from and its position there. */
+/** A consumed message, the part of the stream it came from (e.g. `topic:partition`), its position there. */
 export interface DeliveredMessage {
   value: string;
-  part: number;
+  part: string;
   /** Transport-specific position of this message, comparable by the subscriber. */
   position: string;
 }
@@ -36,12 +36,12 @@ export interface Subscriber {
   /** Identifies this stream's rows in `_my2pg.checkpoints`. */
   readonly stream: string;
   /** Starts consuming; `stored` are the positions apply has committed, per part. */
-  start(stored: Map<number, string>): Promise<void>;
+  start(stored: Map<string, string>): Promise<void>;
   /** Next batch (up to maxRows, waiting at most maxWaitMs after the first message); [] when stopped. */
   nextBatch(maxRows: number, maxWaitMs: number): Promise<DeliveredMessage[]>;
   alreadyApplied(msg: DeliveredMessage, stored: string): boolean;
   positionAfter(msg: DeliveredMessage): string;
   /** Told after each committed batch (e.g. to commit consumer-group offsets for monitoring). */
-  committed(positions: Map<number, string>): Promise<void>;
+  committed(positions: Map<string, string>): Promise<void>;
   stop(): Promise<void>;
 }

@@ -30,7 +30,7 @@ function tx(...values: string[]): DeliveredMessage[] {
   const next = { file: 'bin.000001', pos: pos };
   return values.map((value, i) => ({
     value,
-    part: 0,
+    part: '0',
     position: JSON.stringify({ tx: start, xoffset: i, commit: i === values.length - 1, next }),
   }));
 }
