@@ -3,6 +3,7 @@
 
 import type { TableMapEntry } from '@vlasky/zongji';
 import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core/java-format.js';
+import type { TableSchema } from '../core/table-schema.js';
 
 /** How a column's decoded value becomes JSON. */
 export type EncodeKind =
@@ -57,6 +58,29 @@ export function rowColumns(entry: TableMapEntry, jsonColumns: ReadonlySet<string
     columnCache.set(entry, cols);
   }
   return cols;
+}
+
+const KIND_BY_TYPE: Record<string, EncodeKind> = {
+  tinyint: 'integer', smallint: 'integer', mediumint: 'integer', int: 'integer', integer: 'integer', bigint: 'integer',
+  year: 'year', float: 'float', double: 'double', real: 'double', decimal: 'decimal', numeric: 'decimal', bit: 'bit',
+  json: 'json', set: 'set', enum: 'enum', date: 'temporal', datetime: 'temporal', timestamp: 'temporal', time: 'temporal',
+  binary: 'binary', varbinary: 'binary', tinyblob: 'binary', blob: 'binary', mediumblob: 'binary', longblob: 'binary',
+  geometry: 'geometry', point: 'geometry', linestring: 'geometry', polygon: 'geometry', multipoint: 'geometry',
+  multilinestring: 'geometry', multipolygon: 'geometry', geometrycollection: 'geometry', geomcollection: 'geometry',
+};
+
+/**
+ * Describes a table's columns for encoding from its definition, for rows read with SELECT
+ * (bootstrap). Values must come as the binlog reader gives them (mysql2 with dateStrings,
+ * supportBigNumbers, bigNumberStrings and jsonStrings, session time_zone '+00:00', FLOAT
+ * selected as DOUBLE),
+ * so that a row reads the same either way (DESIGN §6.5).
+ */
+export function rowColumnsFromSchema(def: TableSchema): RowColumn[] {
+  return def.columns.map((c) => ({
+    name: c.name,
+    kind: KIND_BY_TYPE[c.type] ?? (c.charset === 'binary' ? 'binary' : 'string'),
+  }));
 }
 
 function kindOf(type: number, columnType: string, charset: string | null): EncodeKind {

@@ -52,8 +52,8 @@ export async function createPgDatabase(): Promise<{ url: string; drop: () => Pro
   };
 }
 
-export async function mysqlConnection(url = mysqlUrl()): Promise<mysql.Connection> {
-  return mysql.createConnection({ uri: url, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, multipleStatements: true });
+export async function mysqlConnection(url = mysqlUrl(), extra: mysql.ConnectionOptions = {}): Promise<mysql.Connection> {
+  return mysql.createConnection({ uri: url, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, multipleStatements: true, ...extra });
 }
 
 export interface My2pgProcess {
