@@ -1,9 +1,10 @@
 // Reads binlog events with @vlasky/zongji as an async stream with backpressure: when the
 // consumer falls behind, the replication connection is paused (DESIGN §6.6).
 
-import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
 import { My2pgError } from '../core/errors.js';
 import type { BinlogPosition } from '../core/position.js';
+import { markRawText } from './row-encoder.js';
 
 export interface BinlogSourceOptions {
   url: string;
@@ -128,6 +129,10 @@ export class BinlogSource {
   }
 
   private onEvent(ev: AnyBinlogEvent): void {
+    if (ev.getEventName() === 'tablemap' && this.zongji?.isMariaDb) {
+      const entry = this.zongji.tableMap[(ev as TableMapEvent).tableId];
+      if (entry) markRawText(entry);
+    }
     this.queue.push(ev);
     if (!this.paused && this.queue.length - this.head >= this.hwm) {
       this.paused = true;

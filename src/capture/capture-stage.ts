@@ -43,6 +43,7 @@ const SEND_CHUNK = 1000;
 interface TableInfo {
   primaryKey: string[];
   jsonColumns: Set<string>;
+  charsets: Map<string, string | null>;
 }
 
 export class CaptureStage {
@@ -244,7 +245,7 @@ export class CaptureStage {
     if (!this.opts.filter.includesTable(database, table)) return;
     this.txStart ??= this.here();
     const info = await this.tableInfo(ev.tableId, database, table);
-    const cols = rowColumns(entry, info.jsonColumns);
+    const cols = rowColumns(entry, info.jsonColumns, info.charsets);
     const ts = Math.floor(ev.timestamp / 1000);
     const type = ev.getEventName() === 'writerows' ? 'insert' : ev.getEventName() === 'updaterows' ? 'update' : 'delete';
     const position = `${this.file}:${this.source?.startOf(ev as unknown as AnyBinlogEvent) ?? this.lastEnd}`;
@@ -291,6 +292,7 @@ export class CaptureStage {
     const info: TableInfo = {
       primaryKey: this.primaryKeys.get(tableId) ?? schema?.primaryKey ?? [],
       jsonColumns: new Set(schema?.columns.filter((c) => c.type === 'json').map((c) => c.name)),
+      charsets: new Map(schema?.columns.map((c) => [c.name, c.charset])),
     };
     this.tables.set(tableId, info);
     return info;

@@ -2,6 +2,7 @@
 // column's value is serialised once, so numbers never pass through a JS number they don't fit.
 
 import type { TableMapEntry } from '@vlasky/zongji';
+import iconv from 'iconv-lite';
 import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core/java-format.js';
 import type { TableSchema } from '../core/table-schema.js';
 
@@ -12,6 +13,8 @@ export type EncodeKind =
   | 'double'
   | 'decimal'
   | 'string'
+  /** Text read as raw bytes, decoded here in the column's charset (see markRawText). */
+  | 'rawtext'
   | 'enum'
   | 'binary'
   | 'bit'
@@ -24,6 +27,8 @@ export type EncodeKind =
 export interface RowColumn {
   name: string;
   kind: EncodeKind;
+  /** Character set of a `rawtext` column. */
+  charset?: string;
 }
 
 export interface EncodedRow {
@@ -42,19 +47,57 @@ const T = {
 } as const;
 
 const columnCache = new WeakMap<TableMapEntry, RowColumn[]>();
+const rawText = new WeakMap<TableMapEntry, Set<string>>();
+
+const MYSQL_GEOMETRY = 255;
+const TEXT_TYPES = new Set([15, 253, 254, 249, 250, 251, 252]);
+
+/**
+ * Works around a decoding fault of the binlog reader on MariaDB: MariaDB lists GEOMETRY columns
+ * among the character columns of its table-map metadata and the reader does not, so every text
+ * column after a GEOMETRY column gets its neighbour's charset (utf8mb4 text came out as base64,
+ * latin1 as U+FFFD). Called synchronously when a table map arrives, before its rows are decoded:
+ * the string and blob columns after it are switched to raw bytes, which the encoder decodes in
+ * the charset the schema gives, or keeps as binary (`rowColumns(…, charsets)`).
+ */
+export function markRawText(entry: TableMapEntry): void {
+  const cols = entry.columns ?? [];
+  const firstGeometry = cols.findIndex((c) => c.type === MYSQL_GEOMETRY);
+  if (firstGeometry < 0) return;
+  const names = new Set<string>();
+  cols.forEach((c, i) => {
+    const schema = entry.columnSchemas[i];
+    const columnType = (schema?.COLUMN_TYPE ?? '').toLowerCase();
+    // Binary columns too: after the shift the reader cannot tell them from text; the schema can.
+    if (i <= firstGeometry || !TEXT_TYPES.has(c.type) || /^(enum|set)\(/.test(columnType)) return;
+    names.add(c.name);
+    c.charset = null; // TEXT/BLOB: raw bytes
+    if (schema) schema.COLUMN_TYPE = 'varbinary(65535)'; // CHAR/VARCHAR: raw bytes
+  });
+  if (names.size > 0) rawText.set(entry, names);
+}
 
 /**
  * Describes the columns of a binlog table map for encoding (cached per table map).
  * `jsonColumns` names text columns that hold JSON documents (MariaDB's JSON).
  */
-export function rowColumns(entry: TableMapEntry, jsonColumns: ReadonlySet<string> = new Set()): RowColumn[] {
+export function rowColumns(
+  entry: TableMapEntry,
+  jsonColumns: ReadonlySet<string> = new Set(),
+  charsets: ReadonlyMap<string, string | null> = new Map(),
+): RowColumn[] {
   let cols = columnCache.get(entry);
   if (!cols) {
     const schemas = entry.columnSchemas;
-    cols = (entry.columns ?? []).map((c, i) => ({
-      name: c.name,
-      kind: jsonColumns.has(c.name) ? 'json' : kindOf(c.type, (schemas[i]?.COLUMN_TYPE ?? '').toLowerCase(), c.charset),
-    }));
+    const raw = rawText.get(entry);
+    cols = (entry.columns ?? []).map((c, i): RowColumn => {
+      if (jsonColumns.has(c.name)) return { name: c.name, kind: 'json' };
+      if (raw?.has(c.name)) {
+        const charset = charsets.get(c.name);
+        return charset ? { name: c.name, kind: 'rawtext', charset } : { name: c.name, kind: 'binary' };
+      }
+      return { name: c.name, kind: kindOf(c.type, (schemas[i]?.COLUMN_TYPE ?? '').toLowerCase(), c.charset) };
+    });
     columnCache.set(entry, cols);
   }
   return cols;
@@ -133,14 +176,14 @@ export function encodeRow(cols: RowColumn[], row: Record<string, unknown>): Enco
   let json = '{';
   for (let i = 0; i < cols.length; i++) {
     const c = cols[i];
-    const v = encodeValue(c.kind, row[c.name]);
+    const v = encodeValue(c.kind, row[c.name], c.charset);
     values[c.name] = v;
     json += `${i ? ',' : ''}${jacksonString(c.name)}:${v}`;
   }
   return { json: `${json}}`, values };
 }
 
-export function encodeValue(kind: EncodeKind, v: unknown): string {
+export function encodeValue(kind: EncodeKind, v: unknown, charset?: string): string {
   // The reader gives undefined for ENUM index 0, MySQL's '' for an invalid value.
   if (v === undefined && kind === 'enum') return '""';
   if (v === null || v === undefined) return 'null';
@@ -167,11 +210,23 @@ export function encodeValue(kind: EncodeKind, v: unknown): string {
       return typeof v === 'string' ? compactJson(v) : JSON.stringify(v);
     case 'geometry':
       return jacksonString(toWkt(v));
+    case 'rawtext':
+      return jacksonString(Buffer.isBuffer(v) ? decodeText(v, charset ?? 'utf8mb4') : String(v));
     case 'temporal':
     case 'enum':
     case 'string':
       return jacksonString(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
   }
+}
+
+/** MySQL charset names that iconv-lite knows by another name. */
+const ICONV_NAMES: Record<string, string> = {
+  utf8mb3: 'utf8', utf8mb4: 'utf8', utf8: 'utf8', latin1: 'cp1252', ucs2: 'utf16-be', utf16: 'utf16-be',
+  utf16le: 'utf16-le', utf32: 'utf32-be', ujis: 'eucjp', eucjpms: 'eucjp', macce: 'maccenteuro',
+};
+
+function decodeText(b: Buffer, charset: string): string {
+  return iconv.decode(b, ICONV_NAMES[charset] ?? charset, { stripBOM: false });
 }
 
 /** FLOAT and DOUBLE as Java prints them (FLOAT never widened: 1.1, not 1.100000023841858). */
