@@ -250,7 +250,8 @@ export class CaptureStage {
     const type = ev.getEventName() === 'writerows' ? 'insert' : ev.getEventName() === 'updaterows' ? 'update' : 'delete';
     const position = `${this.file}:${this.source?.startOf(ev as unknown as AnyBinlogEvent) ?? this.lastEnd}`;
     for (const raw of ev.rows) {
-      await this.buffer.add(this.pendingRow({ database, table, type, ts, position }, cols, info.primaryKey, raw as Record<string, unknown>));
+      const row = this.pendingRow({ database, table, type, ts, position }, cols, info.primaryKey, raw as Record<string, unknown>);
+      if (row) await this.buffer.add(row);
     }
   }
 
@@ -259,11 +260,13 @@ export class CaptureStage {
     cols: RowColumn[],
     primaryKey: string[],
     raw: Record<string, unknown>,
-  ): PendingRow {
+  ): PendingRow | null {
     const o = this.output;
     const names = cols.map((c) => c.name);
     const isUpdate = head.type === 'update';
     const after = encodeRow(cols, isUpdate ? (raw as { after: Record<string, unknown> }).after : raw);
+    const filter = this.opts.filter;
+    if (filter.hasColumnRules && !filter.includesRow(head.database, head.table, after.values)) return null;
     const shape = { database: head.database, table: head.table, columns: names, values: after.values, primaryKey };
     const row: PendingRow = {
       ...head,

@@ -14,6 +14,8 @@ interface Rule {
   include: boolean;
   db: Matcher;
   table: Matcher;
+  /** `db.table.column = value`: decides per row, on the column's value. */
+  column?: { name: string; value: (v: string | null) => boolean };
 }
 
 export class TableFilter {
@@ -42,27 +44,80 @@ export class TableFilter {
     if (SYSTEM_DATABASES.has(db.toLowerCase())) return false;
     let included = true;
     for (const r of this.rules) {
-      // A rule about specific tables does not exclude the whole database.
-      if (r.db(db) && (r.include || r.table('*'))) included = r.include;
+      // A rule about specific tables or values does not exclude the whole database.
+      if (r.db(db) && (r.include || (r.table('*') && !r.column))) included = r.include;
     }
     return included;
   }
 
+  /** True when rows of the table may be replicated (column rules are decided per row). */
   includesTable(db: string, table: string): boolean {
     if (SYSTEM_DATABASES.has(db.toLowerCase())) return false;
     let included = true;
-    for (const r of this.rules) if (r.db(db) && r.table(table)) included = r.include;
+    let couldInclude = false;
+    for (const r of this.rules) {
+      if (!r.db(db) || !r.table(table)) continue;
+      if (r.column) couldInclude ||= r.include;
+      else included = r.include;
+    }
+    return included || couldInclude;
+  }
+
+  /** True when the filter has rules on column values, so rows must be checked one by one. */
+  get hasColumnRules(): boolean {
+    return this.rules.some((r) => r.column);
+  }
+
+  /** Decides one row, given its values as JSON text per column (as the row encoder makes them). */
+  includesRow(db: string, table: string, values: Record<string, string>): boolean {
+    let included = true;
+    for (const r of this.rules) {
+      if (!r.db(db) || !r.table(table)) continue;
+      if (!r.column) {
+        included = r.include;
+      } else if (r.column.name in values && r.column.value(valueText(values[r.column.name]))) {
+        included = r.include;
+      }
+    }
     return included;
   }
 }
 
 function parseRule(kind: 'include' | 'exclude', text: string): Rule {
-  const parts = splitName(text.trim());
-  if (parts.length > 2) {
-    throw new My2pgError('CONFIG', `filter rule "${text}": column value rules (db.table.column=value) are not supported`);
+  const eq = splitOutside(text, '=');
+  const parts = splitName(eq[0].trim());
+  if (parts.length === 3 && eq.length === 2) {
+    const [dbPart, tablePart, columnPart] = parts;
+    return {
+      include: kind === 'include',
+      db: matcher(dbPart, text),
+      table: matcher(tablePart, text),
+      column: { name: unquote(columnPart.trim()), value: valueMatcher(eq[1].trim(), text) },
+    };
+  }
+  if (parts.length > 2 || eq.length > 1) {
+    throw new My2pgError('CONFIG', `filter rule "${text}": expected db.table or db.table.column = value`);
   }
   const [dbPart, tablePart = '*'] = parts;
   return { include: kind === 'include', db: matcher(dbPart, text), table: matcher(tablePart, text) };
+}
+
+/** Maxwell's value patterns: `*` anything, `null` a NULL, a word exactly, `/re/` anywhere. */
+function valueMatcher(p: string, rule: string): (v: string | null) => boolean {
+  if (p === '*') return () => true;
+  if (p === 'null' || p === 'NULL') return (v) => v === null || v === 'null' || v === 'NULL';
+  const m = matcher(p, rule);
+  return (v) => v !== null && m(v);
+}
+
+/** A value's text as Maxwell compares it: strings unquoted, numbers as written, NULL as null. */
+function valueText(json: string): string | null {
+  if (json === 'null') return null;
+  return json.startsWith('"') ? (JSON.parse(json) as string) : json;
+}
+
+function unquote(p: string): string {
+  return /^([`"']).*\1$/.test(p) ? p.slice(1, -1) : p;
 }
 
 /** Splits rules at commas outside /regex/ and quotes. */
@@ -107,6 +162,6 @@ function matcher(part: string, rule: string): Matcher {
     }
     return (s) => re.test(s);
   }
-  const name = /^([`"']).*\1$/.test(p) ? p.slice(1, -1) : p;
+  const name = unquote(p);
   return (s) => s === name;
 }

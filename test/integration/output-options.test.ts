@@ -44,12 +44,12 @@ after(async () => {
 let nextId = 1;
 
 /** Runs a capture with `output`, writes one two-row transaction, an update and a no-key row. */
-async function capture(output: Partial<OutputOptions>): Promise<StreamMessage[]> {
+async function capture(output: Partial<OutputOptions>, filter = ''): Promise<StreamMessage[]> {
   const publisher = new CollectingPublisher();
   const stage = new CaptureStage({
     sourceUrl: mysqlUrl(),
     serverId: 7000 + Math.floor(Math.random() * 100000),
-    filter: new TableFilter([db]),
+    filter: new TableFilter([db], [], filter),
     publisher,
     log: silentLogger,
     heartbeatMs: 0,
@@ -132,4 +132,10 @@ test('partition strings for each producer_partition_by', async () => {
   assert.equal(byColumn.find((m) => m.table === 'nokey')!.partitionKey, 'nokey', 'falls back when the columns are absent');
   const random = await capture({ partitionBy: 'random' });
   assert.match(random[0].partitionKey!, /^[0-9a-f]{10}$/);
+});
+
+test("a column value rule drops matching rows (Maxwell's filter)", async () => {
+  const msgs = await capture({}, `exclude: ${db}.t.name = x`);
+  const names = msgs.filter((m) => m.table === 't').map((m) => JSON.parse(m.value).data.name);
+  assert.deepEqual(names, ['y', 'y']);
 });

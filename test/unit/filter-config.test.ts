@@ -37,7 +37,24 @@ test("Maxwell's filter syntax: rules in order, the last match wins", () => {
   assert.ok(quoted.includesTable('my db', 'a.b'));
   assert.ok(!quoted.includesTable('my db', 'ab'));
   assert.throws(() => new TableFilter([], [], 'include shop.*'), /cannot read rule "include shop\.\*"/);
-  assert.throws(() => new TableFilter([], [], 'exclude: db.t.col = 1'), /column value rules/);
+  assert.throws(() => new TableFilter([], [], 'exclude: db.t.c.d'), /expected db\.table or db\.table\.column = value/);
+});
+
+test('column value rules decide row by row', () => {
+  const f = new TableFilter([], [], 'exclude: shop.orders.state = draft, exclude: *.*.tenant = *, include: *.*.tenant = 42, exclude: shop.users.deleted_at = /./');
+  assert.ok(f.hasColumnRules);
+  assert.ok(f.includesTable('shop', 'orders'));
+  assert.ok(!f.includesRow('shop', 'orders', { id: '1', state: '"draft"' }));
+  assert.ok(f.includesRow('shop', 'orders', { id: '2', state: '"paid"' }));
+  assert.ok(!f.includesRow('crm', 'leads', { tenant: '7' }));
+  assert.ok(f.includesRow('crm', 'leads', { tenant: '42' }));
+  assert.ok(f.includesRow('crm', 'leads', { other: '1' }), 'rules on absent columns do not apply');
+  assert.ok(!f.includesRow('shop', 'users', { deleted_at: '"2024-01-01 00:00:00"' }));
+  assert.ok(f.includesRow('shop', 'users', { deleted_at: 'null' }));
+  const onlyNull = new TableFilter([], [], 'exclude: *.*, include: app.jobs.owner = null');
+  assert.ok(onlyNull.includesTable('app', 'jobs'), 'an include column rule may include rows of an excluded table');
+  assert.ok(onlyNull.includesRow('app', 'jobs', { owner: 'null' }));
+  assert.ok(!onlyNull.includesRow('app', 'jobs', { owner: '"bob"' }));
 });
 
 test('a bad regex is a config error', () => {
