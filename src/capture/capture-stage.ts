@@ -73,8 +73,6 @@ export class CaptureStage {
   private lastCommitAt = 0;
   private uncommitted: BinlogPosition | null = null;
 
-  /** Rows published so far, for tests and metrics. */
-  rowsPublished = 0;
   private lastHeartbeatAt = 0;
 
   constructor(private readonly opts: CaptureOptions) {
@@ -355,7 +353,6 @@ export class CaptureStage {
         });
         await this.opts.publisher.send(messages);
       }
-      this.rowsPublished += total;
       this.publishedSince += total;
     }
     this.inTransaction = false;

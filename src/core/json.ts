@@ -24,8 +24,3 @@ export function stringifyJson(value: JsonValue | undefined): string {
   }
   return `${out}}`;
 }
-
-/** Safe JS number → JsonNumber; integers beyond 2^53 must arrive as bigint or string. */
-export function num(value: number | bigint | string): JsonNumber {
-  return new JsonNumber(typeof value === 'string' ? value : String(value));
-}

@@ -7,8 +7,3 @@ export function quoteIdent(name: string): string {
 export function qualify(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
-
-/** A string literal, for the rare DDL positions where Postgres accepts no parameter. */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
