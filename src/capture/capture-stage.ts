@@ -221,7 +221,7 @@ export class CaptureStage {
     }
     if (upper === 'COMMIT') return this.commitTransaction(null, ev.nextPosition);
     if (upper === 'ROLLBACK') {
-      this.buffer.reset();
+      await this.buffer.reset();
       return this.commitTransaction(null, ev.nextPosition);
     }
     // Inside a transaction a statement is never DDL (SAVEPOINT, XA END, statement-logged DML).

@@ -33,6 +33,7 @@ export class TransactionBuffer {
   private spillDir: string | null = null;
   private spill: WriteStream | null = null;
   private spilled = 0;
+  private spillError: Error | null = null;
 
   constructor(private readonly maxInMemory = 10_000) {}
 
@@ -49,9 +50,11 @@ export class TransactionBuffer {
   async *drain(chunkSize: number): AsyncGenerator<PendingRow[]> {
     if (this.spill) {
       const path = this.spill.path as string;
+      const closed = once(this.spill, 'close');
       this.spill.end();
-      await once(this.spill, 'close');
+      await closed;
       this.spill = null;
+      if (this.spillError) throw this.spillError;
       let chunk: PendingRow[] = [];
       for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
         chunk.push(JSON.parse(line) as PendingRow);
@@ -65,23 +68,31 @@ export class TransactionBuffer {
     const rows = this.rows;
     this.rows = [];
     for (let i = 0; i < rows.length; i += chunkSize) yield rows.slice(i, i + chunkSize);
-    this.reset();
+    await this.reset();
   }
 
   /** Forgets the open transaction (e.g. on ROLLBACK) and removes any spill file. */
-  reset(): void {
+  async reset(): Promise<void> {
     this.rows = [];
-    this.spill?.destroy();
+    const spill = this.spill;
     this.spill = null;
+    if (spill && !spill.closed) {
+      // Let the file finish opening and close before its directory goes.
+      const closed = once(spill, 'close').catch(() => undefined);
+      spill.end();
+      await closed;
+    }
     this.spilled = 0;
     if (this.spillDir) rmSync(this.spillDir, { recursive: true, force: true });
     this.spillDir = null;
   }
 
   private async spillRows(): Promise<void> {
+    if (this.spillError) throw this.spillError;
     if (!this.spill) {
       this.spillDir = mkdtempSync(join(tmpdir(), 'my2pg-tx-'));
       this.spill = createWriteStream(join(this.spillDir, 'rows.jsonl'));
+      this.spill.on('error', (err) => (this.spillError = err));
     }
     let text = '';
     for (const r of this.rows) text += `${JSON.stringify(r)}\n`;
