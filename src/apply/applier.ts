@@ -24,10 +24,16 @@ export interface ApplierOptions {
   log: Logger;
 }
 
+export interface DeadLetter {
+  message: DeliveredMessage;
+  error: string;
+}
+
 export interface BatchResult {
   applied: number;
   skipped: number;
-  deadLetters: number;
+  /** Invalid messages of the batch, recorded in `_my2pg.dead_letters` with it. */
+  deadLetters: DeadLetter[];
   positions: Map<string, string>;
 }
 
@@ -64,8 +70,8 @@ export class Applier {
       const dead = await this.applyMessages(fresh);
       await writeCheckpoints(client, subscriber.stream, positions);
       await client.query('COMMIT');
-      this.deadLetters += dead;
-      return { applied: fresh.length - dead, skipped: batch.length - fresh.length, deadLetters: dead, positions };
+      this.deadLetters += dead.length;
+      return { applied: fresh.length - dead.length, skipped: batch.length - fresh.length, deadLetters: dead, positions };
     } catch (err) {
       this.catalog.invalidate();
       await client.query('ROLLBACK').catch(() => undefined);
@@ -73,10 +79,10 @@ export class Applier {
     }
   }
 
-  /** Applies messages in order; returns how many went to the dead-letter table. */
-  private async applyMessages(messages: DeliveredMessage[]): Promise<number> {
+  /** Applies messages in order; returns those that went to the dead-letter table. */
+  private async applyMessages(messages: DeliveredMessage[]): Promise<DeadLetter[]> {
     const pending = new Map<string, RowEvent[]>();
-    let dead = 0;
+    const dead: DeadLetter[] = [];
     for (const m of messages) {
       let ev;
       try {
@@ -85,7 +91,7 @@ export class Applier {
         if (!(err instanceof My2pgError) || err.code !== 'BAD_EVENT') throw err;
         await recordDeadLetter(this.client, this.subscriber.stream, m, err.message);
         this.opts.log.error({ part: m.part, position: m.position, error: err.message }, 'invalid event sent to _my2pg.dead_letters');
-        dead++;
+        dead.push({ message: m, error: err.message });
         continue;
       }
       if (ev.kind === 'row') {

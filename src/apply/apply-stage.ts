@@ -10,7 +10,7 @@ import type { TypeOverrides } from '../ddl/type-overrides.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
-import { Applier } from './applier.js';
+import { Applier, type DeadLetter } from './applier.js';
 import { readCheckpoints } from './checkpoint-store.js';
 
 export interface ApplyStageOptions {
@@ -70,6 +70,7 @@ export class ApplyStage {
         });
         this.appliedMessages += result.applied;
         this.opts.log.debug({ applied: result.applied, skipped: result.skipped }, 'batch committed');
+        if (result.deadLetters.length > 0) await this.publishDeadLetters(result.deadLetters);
         await this.subscriber.committed(result.positions);
         return;
       } catch (err) {
@@ -81,6 +82,15 @@ export class ApplyStage {
         this.applier = null;
         await new Promise((r) => setTimeout(r, delay));
       }
+    }
+  }
+
+  /** The dead-letter table is the durable record; a failed notification is only logged. */
+  private async publishDeadLetters(letters: DeadLetter[]): Promise<void> {
+    try {
+      await this.subscriber.deadLetters?.(letters);
+    } catch (err) {
+      this.opts.log.warn({ error: (err as Error).message, count: letters.length }, 'could not publish dead letters (they are in _my2pg.dead_letters)');
     }
   }
 

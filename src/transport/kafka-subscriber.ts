@@ -4,11 +4,11 @@
 // the consumer group's offsets, which are committed afterwards only for monitoring. A topic
 // template (`shop_%{table}`) subscribes to every matching topic, including ones created later.
 
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { ensureTopics, isTemplate, topicPattern } from './kafka-topics.js';
+import { deadLetterTopic, ensureTopics, isTemplate, topicPattern } from './kafka-topics.js';
 import type { DeliveredMessage, Subscriber } from './transport.js';
 
 export interface KafkaSubscriberOptions {
@@ -34,6 +34,7 @@ export class KafkaSubscriber implements Subscriber {
   private failure: Error | null = null;
   private topics = new Set<string>();
   private refresh: NodeJS.Timeout | null = null;
+  private deadLetterProducer: Producer | null = null;
   private stopped = false;
 
   constructor(private readonly opts: KafkaSubscriberOptions) {
@@ -139,6 +140,24 @@ export class KafkaSubscriber implements Subscriber {
     return (BigInt(msg.position) + 1n).toString();
   }
 
+  /** Publishes invalid messages, as they came, to `<topic>.my2pg-dead-letters` with the reason. */
+  async deadLetters(letters: Array<{ message: DeliveredMessage; error: string }>): Promise<void> {
+    const topic = deadLetterTopic(this.opts.topic);
+    if (!this.deadLetterProducer) {
+      await ensureTopics(this.kafka, [{ topic, partitions: 1 }]);
+      this.deadLetterProducer = this.kafka.producer({ idempotent: true });
+      await this.deadLetterProducer.connect();
+    }
+    await this.deadLetterProducer.send({
+      topic,
+      acks: -1,
+      messages: letters.map(({ message, error }) => ({
+        value: message.value,
+        headers: { error, source: message.part, offset: message.position, group: this.opts.group },
+      })),
+    });
+  }
+
   async committed(positions: Map<string, string>): Promise<void> {
     for (const [p, o] of positions) this.positions.set(p, o);
     const offsets = [...positions].map(([part, offset]) => {
@@ -155,6 +174,7 @@ export class KafkaSubscriber implements Subscriber {
     if (this.refresh) clearInterval(this.refresh);
     this.queue.close();
     await this.consumer?.disconnect().catch(() => undefined);
+    await this.deadLetterProducer?.disconnect().catch(() => undefined);
     this.consumer = null;
   }
 }

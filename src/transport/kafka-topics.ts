@@ -11,6 +11,11 @@ export function positionsTopic(topic: string): string {
   return `${topic.replace(PLACEHOLDER, '_')}${POSITIONS_SUFFIX}`;
 }
 
+/** Where apply publishes messages that are not valid events. */
+export function deadLetterTopic(topic: string): string {
+  return `${topic.replace(PLACEHOLDER, '_')}.my2pg-dead-letters`;
+}
+
 /** True for topic templates such as `shop_%{table}` or `%{database}.%{table}`. */
 export function isTemplate(topic: string): boolean {
   return /%\{(database|table)\}/.test(topic);
@@ -34,7 +39,7 @@ export function databaseTopicPattern(template: string, database: string): RegExp
 /** Matches the topics a template produces (never the positions topic). */
 export function topicPattern(template: string): RegExp {
   const parts = template.split(PLACEHOLDER).map((p, i) => (i % 2 === 1 ? '[a-zA-Z0-9._-]+' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-  return new RegExp(`^(?!.*${POSITIONS_SUFFIX.replace('.', '\\.')}$)${parts.join('')}$`);
+  return new RegExp(`^(?!.*\\.my2pg-(positions|dead-letters)$)${parts.join('')}$`);
 }
 
 export interface WantedTopic {

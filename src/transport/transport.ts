@@ -41,6 +41,11 @@ export interface Subscriber {
   nextBatch(maxRows: number, maxWaitMs: number): Promise<DeliveredMessage[]>;
   alreadyApplied(msg: DeliveredMessage, stored: string): boolean;
   positionAfter(msg: DeliveredMessage): string;
+  /**
+   * Invalid messages of a committed batch (already in `_my2pg.dead_letters`), for a transport
+   * that also publishes them (Kafka: a dead-letter topic). At least once.
+   */
+  deadLetters?(letters: Array<{ message: DeliveredMessage; error: string }>): Promise<void>;
   /** Told after each committed batch (e.g. to commit consumer-group offsets for monitoring). */
   committed(positions: Map<string, string>): Promise<void>;
   stop(): Promise<void>;
