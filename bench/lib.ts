@@ -1,0 +1,53 @@
+// Shared pieces of the benchmarks: results (figure beside the limit measured in the same run),
+// where they are saved, and the machine they came from.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../test/harness/servers.js';
+
+export interface BenchResult {
+  scenario: string;
+  figure: number;
+  unit: string;
+  /** The physical limit measured in the same run (e.g. raw COPY into the same table). */
+  limit: number;
+  limitName: string;
+  ratio: number;
+  goal: { figure: number; ratio: number };
+  met: boolean;
+  rows: number;
+  machine: { cpus: number; model: string; memoryGiB: number; node: string };
+  at: string;
+}
+
+export function result(r: Omit<BenchResult, 'ratio' | 'met' | 'machine' | 'at'>): BenchResult {
+  const ratio = r.figure / r.limit;
+  return {
+    ...r,
+    ratio: Math.round(ratio * 1000) / 1000,
+    met: r.figure >= r.goal.figure && ratio >= r.goal.ratio,
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    at: new Date().toISOString(),
+  };
+}
+
+export function save(r: BenchResult): string {
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${r.scenario}-${r.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  return file;
+}
+
+/** Seeded PRNG (mulberry32), so every run writes the same workload. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,38 @@
+// `npm run bench [-- scenario…]`: runs the benchmark scenarios, prints one JSON result each,
+// saves them under bench/results/ and ends with a summary table. BENCH_ROWS sets the size
+// (default 1,000,000).
+
+import { save, type BenchResult } from './lib.js';
+import { applyScenario } from './scenarios/apply.js';
+
+const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const SCENARIOS: Record<string, () => Promise<BenchResult>> = {
+  'apply-insert': () => applyScenario('insert', rows),
+  'apply-update': () => applyScenario('update', rows),
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => a !== '--');
+  const names = wanted.length > 0 ? wanted : Object.keys(SCENARIOS);
+  const unknown = names.filter((n) => !SCENARIOS[n]);
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const results: BenchResult[] = [];
+  for (const name of names) {
+    const r = await SCENARIOS[name]();
+    save(r);
+    console.log(JSON.stringify(r));
+    results.push(r);
+  }
+  console.log('\nscenario        figure          limit           ratio  goal');
+  for (const r of results) {
+    console.log(
+      `${r.scenario.padEnd(15)} ${`${r.figure} ${r.unit}`.padEnd(15)} ${String(r.limit).padEnd(15)} ${r.ratio.toFixed(3).padEnd(6)} ${r.met ? 'met' : `not met (≥${r.goal.figure}, ≥${r.goal.ratio})`}`,
+    );
+  }
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
