@@ -3,7 +3,7 @@
 
 import type { Client } from 'pg';
 import { My2pgError, wrapError } from '../core/errors.js';
-import type { DdlEvent, RowEvent } from '../core/events.js';
+import type { ChangeEvent, DdlEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { decodeEvent } from '../core/maxwell.js';
 import { translateDdl } from '../ddl/translate.js';
@@ -22,6 +22,24 @@ export interface ApplierOptions {
   /** Per-column Postgres types instead of the default mapping (docs/TYPES.md). */
   typeOverrides?: TypeOverrides;
   log: Logger;
+}
+
+/** A consumed message, decoded ahead of its transaction (or the reason it is not an event). */
+export interface PreparedMessage {
+  message: DeliveredMessage;
+  event: ChangeEvent | My2pgError;
+}
+
+/** Decodes a batch; done outside the Postgres transaction so it can overlap the previous one. */
+export function prepareBatch(batch: DeliveredMessage[]): PreparedMessage[] {
+  return batch.map((message) => {
+    try {
+      return { message, event: decodeEvent(message.value) };
+    } catch (err) {
+      if (err instanceof My2pgError && err.code === 'BAD_EVENT') return { message, event: err };
+      throw err;
+    }
+  });
 }
 
 export interface DeadLetter {
@@ -54,19 +72,19 @@ export class Applier {
   }
 
   /** Applies one batch atomically; safe to call again with the same messages. */
-  async applyBatch(batch: DeliveredMessage[]): Promise<BatchResult> {
+  async applyBatch(batch: PreparedMessage[]): Promise<BatchResult> {
     const n = ++this.batchNo;
     const { client, subscriber } = this;
     await client.query('BEGIN');
     this.stagingSeq = 0;
     try {
       const stored = await readCheckpoints(client, subscriber.stream, true);
-      const fresh = batch.filter((m) => {
+      const fresh = batch.filter(({ message: m }) => {
         const s = stored.get(m.part);
         return s === undefined || !subscriber.alreadyApplied(m, s);
       });
       const positions = new Map<string, string>();
-      for (const m of fresh) positions.set(m.part, subscriber.positionAfter(m));
+      for (const { message: m } of fresh) positions.set(m.part, subscriber.positionAfter(m));
       const dead = await this.applyMessages(fresh);
       await writeCheckpoints(client, subscriber.stream, positions);
       await client.query('COMMIT');
@@ -80,18 +98,14 @@ export class Applier {
   }
 
   /** Applies messages in order; returns those that went to the dead-letter table. */
-  private async applyMessages(messages: DeliveredMessage[]): Promise<DeadLetter[]> {
+  private async applyMessages(messages: PreparedMessage[]): Promise<DeadLetter[]> {
     const pending = new Map<string, RowEvent[]>();
     const dead: DeadLetter[] = [];
-    for (const m of messages) {
-      let ev;
-      try {
-        ev = decodeEvent(m.value);
-      } catch (err) {
-        if (!(err instanceof My2pgError) || err.code !== 'BAD_EVENT') throw err;
-        await recordDeadLetter(this.client, this.subscriber.stream, m, err.message);
-        this.opts.log.error({ part: m.part, position: m.position, error: err.message }, 'invalid event sent to _my2pg.dead_letters');
-        dead.push({ message: m, error: err.message });
+    for (const { message: m, event: ev } of messages) {
+      if (ev instanceof My2pgError) {
+        await recordDeadLetter(this.client, this.subscriber.stream, m, ev.message);
+        this.opts.log.error({ part: m.part, position: m.position, error: ev.message }, 'invalid event sent to _my2pg.dead_letters');
+        dead.push({ message: m, error: ev.message });
         continue;
       }
       if (ev.kind === 'row') {

@@ -9,8 +9,8 @@ import { migrateControlSchema } from '../target/control-schema.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
-import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
-import { Applier, type DeadLetter } from './applier.js';
+import type { Subscriber } from '../transport/transport.js';
+import { Applier, prepareBatch, type DeadLetter, type PreparedMessage } from './applier.js';
 import { readCheckpoints } from './checkpoint-store.js';
 
 export interface ApplyStageOptions {
@@ -44,11 +44,16 @@ export class ApplyStage {
     });
     await this.subscriber.start(stored);
     this.opts.log.info({ stream: this.subscriber.stream, resumeFrom: Object.fromEntries(stored) }, 'apply started');
+    // The next batch is fetched and decoded while the current one is in Postgres.
+    const fetch = async () => prepareBatch(await this.subscriber.nextBatch(this.opts.batchMaxRows, this.opts.batchMaxWaitMs));
+    let next = fetch();
     while (!this.stopping) {
-      const batch = await this.subscriber.nextBatch(this.opts.batchMaxRows, this.opts.batchMaxWaitMs);
+      const batch = await next;
       if (batch.length === 0) break;
+      next = fetch();
       await this.applyWithRetry(batch);
     }
+    next.catch(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -61,7 +66,7 @@ export class ApplyStage {
     this.client = null;
   }
 
-  private async applyWithRetry(batch: DeliveredMessage[]): Promise<void> {
+  private async applyWithRetry(batch: PreparedMessage[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.withClient(async (client) => {

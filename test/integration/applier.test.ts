@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Applier } from '../../src/apply/applier.js';
+import { Applier, prepareBatch, type PreparedMessage } from '../../src/apply/applier.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { encodeDdlEvent, encodeRowEvent } from '../../src/core/maxwell.js';
 import type { ColumnDef, TableSchema } from '../../src/core/table-schema.js';
@@ -25,14 +25,15 @@ function c(name: string, type: string, extra: Partial<ColumnDef> = {}): ColumnDe
 }
 
 /** Wraps event JSON texts as one transaction's delivered messages. */
-function tx(...values: string[]): DeliveredMessage[] {
+function tx(...values: string[]): PreparedMessage[] {
   const start = { file: 'bin.000001', pos: pos++ };
   const next = { file: 'bin.000001', pos: pos };
-  return values.map((value, i) => ({
+  const messages: DeliveredMessage[] = values.map((value, i) => ({
     value,
     part: '0',
     position: JSON.stringify({ tx: start, xoffset: i, commit: i === values.length - 1, next }),
   }));
+  return prepareBatch(messages);
 }
 
 const row = (table: string, type: 'insert' | 'update' | 'delete', data: string, old?: string) =>
