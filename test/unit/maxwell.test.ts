@@ -95,3 +95,22 @@ test('heartbeats round-trip', () => {
   assert.equal(text, '{"database":"_my2pg","table":"heartbeat","type":"heartbeat","ts":1700000000123,"position":"bin.000002:4711","gtid":"0-1-9"}');
   assert.deepEqual(decodeEvent(text), { kind: 'heartbeat', ts: 1700000000123, position: 'bin.000002:4711' });
 });
+
+test('the fast lossless parse keeps every number token and never confuses strings', () => {
+  const cases = [
+    '{"a":1,"b":-2,"c":12.5,"d":12.50,"e":18446744073709551615,"f":1E-30,"g":-0,"h":0,"i":1.0E7,"j":0.30000000000000004}',
+    '{"s":"12.50","t":"\\"quoted 1.50\\"","u":"\\ue000x","v":"\ue000raw","w":"\\uE0001.5","x":[1.10,[2.00,{"y":3}]],"z":null,"b":true}',
+    '[9007199254740993,-9007199254740993,1e21,123456789012345678901234567890.123456789012345678901234567890]',
+    '"\ue000"',
+  ];
+  for (const text of cases) {
+    const fast = stringifyJson(parseJson(text));
+    const viaLossless = JSON.stringify(JSON.parse(text)); // structure check only
+    assert.ok(viaLossless.length > 0);
+    assert.equal(fast, text.replace(/\\ue000/g, '\ue000').replace(/\\uE000/g, '\ue000'), text);
+  }
+  const doc = parseJson('{"u":"\\ue000x","n":12.50}') as Record<string, unknown>;
+  assert.equal(doc.u, '\ue000x');
+  assert.ok(doc.n instanceof JsonNumber);
+  assert.throws(() => parseJson('{"a":'), /./);
+});
