@@ -39,15 +39,3 @@ export function save(r: BenchResult): string {
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
 }
-
-/** Seeded PRNG (mulberry32), so every run writes the same workload. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -16,7 +16,8 @@ import { Naming } from '../../src/target/naming.js';
 import { copyField } from '../../src/target/pg-value.js';
 import { KafkaSubscriber } from '../../src/transport/kafka-subscriber.js';
 import { createPgDatabase, kafkaBrokers, pgClient, randomSuffix, waitFor } from '../../test/harness/servers.js';
-import { result, seeded, type BenchResult } from '../lib.js';
+import { rng as seeded } from '../../test/harness/workload.js';
+import { result, type BenchResult } from '../lib.js';
 
 const col = (name: string, type: string, extra: Partial<ColumnDef> = {}): ColumnDef => ({
   name, type, columnType: type, nullable: true, default: null, unsigned: false, charset: null, length: null, precision: null, scale: null, fsp: null, values: null, ...extra,
