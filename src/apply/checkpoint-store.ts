@@ -11,16 +11,23 @@ export async function readCheckpoints(client: ClientBase, stream: string, lock: 
   return new Map(res.rows.map((r) => [r.part, r.position]));
 }
 
-/** Upserts without ON CONFLICT, which Greenplum 6 lacks. */
+/**
+ * Upsert without ON CONFLICT, which Greenplum 6 lacks: the UPDATE, and the INSERT when it
+ * matched no row. Both statements take the same parameters.
+ */
+async function upsert(client: ClientBase, update: string, insert: string, params: unknown[]): Promise<void> {
+  const upd = await client.query(update, params);
+  if (upd.rowCount === 0) await client.query(insert, params);
+}
+
 export async function writeCheckpoints(client: ClientBase, stream: string, positions: Map<string, string>): Promise<void> {
   for (const [part, position] of positions) {
-    const upd = await client.query(
+    await upsert(
+      client,
       'UPDATE _my2pg.checkpoints SET position = $3, updated_at = now() WHERE stream = $1 AND part = $2',
+      'INSERT INTO _my2pg.checkpoints (stream, part, position) VALUES ($1, $2, $3)',
       [stream, part, position],
     );
-    if (upd.rowCount === 0) {
-      await client.query('INSERT INTO _my2pg.checkpoints (stream, part, position) VALUES ($1, $2, $3)', [stream, part, position]);
-    }
   }
 }
 
@@ -36,14 +43,12 @@ export async function recordDeadLetter(
   );
 }
 
-/** Records the newest heartbeat of a part (upsert without ON CONFLICT, for Greenplum 6). */
+/** Records the newest heartbeat of a part. */
 export async function recordHeartbeat(client: ClientBase, stream: string, part: string, tsMs: number, position: string): Promise<void> {
-  const ts = new Date(tsMs).toISOString();
-  const upd = await client.query(
+  await upsert(
+    client,
     'UPDATE _my2pg.heartbeats SET ts = $3, position = $4, applied_at = now() WHERE stream = $1 AND part = $2',
-    [stream, part, ts, position],
+    'INSERT INTO _my2pg.heartbeats (stream, part, ts, position) VALUES ($1, $2, $3, $4)',
+    [stream, part, new Date(tsMs).toISOString(), position],
   );
-  if (upd.rowCount === 0) {
-    await client.query('INSERT INTO _my2pg.heartbeats (stream, part, ts, position) VALUES ($1, $2, $3, $4)', [stream, part, ts, position]);
-  }
 }

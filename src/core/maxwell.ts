@@ -82,13 +82,11 @@ export interface DdlEventFields {
   ts: number;
   sql: string;
   position?: string;
-  charset?: string | null;
 }
 
 export function encodeDdlEvent(f: DdlEventFields): string {
   const doc: Record<string, JsonValue> = { type: f.type, database: f.database };
   if (f.table !== undefined) doc.table = f.table;
-  if (f.charset) doc.charset = f.charset;
   if (f.old) doc.old = schemaToJson(f.old);
   if (f.def) doc.def = schemaToJson(f.def);
   doc.ts = new JsonNumber(String(f.ts));

@@ -54,13 +54,6 @@ export class BoundedQueue<T> {
     return out;
   }
 
-  /** Drops everything still queued (e.g. after a rebalance). */
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-    this.wake(this.spaceWaiters);
-  }
-
   close(): void {
     this.closed = true;
     this.wake(this.spaceWaiters);
