@@ -132,8 +132,9 @@ export class KafkaPublisher implements Publisher {
 }
 
 /**
- * The last committed value for `key` in a single-partition topic: reads the tail of the log
- * (read-committed) up to the end offset seen at the start.
+ * The last committed value for `key` in a single-partition topic: reads the whole log
+ * (read-committed; compaction keeps it short) up to the end offset seen at the start. Other
+ * clients may have written any number of records after this one's last.
  */
 async function readLastValue(kafka: Kafka, topic: string, key: string): Promise<string | null> {
   const admin = kafka.admin();
@@ -149,7 +150,6 @@ async function readLastValue(kafka: Kafka, topic: string, key: string): Promise<
     await admin.disconnect();
   }
   if (high <= low) return null;
-  const from = high - 5000n > low ? high - 5000n : low;
   const consumer: Consumer = kafka.consumer({ groupId: `my2pg-position-reader-${process.pid}-${Date.now()}`, readUncommitted: false });
   let last: string | null = null;
   await consumer.connect();
@@ -178,10 +178,7 @@ async function readLastValue(kafka: Kafka, topic: string, key: string): Promise<
           },
         })
         .catch(reject);
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        consumer.seek({ topic, partition: 0, offset: from.toString() });
-        touch(3000);
-      });
+      consumer.on(consumer.events.GROUP_JOIN, () => touch(3000));
     });
   } finally {
     await consumer.disconnect();
