@@ -185,8 +185,9 @@ export class CaptureStage {
    * a heartbeat saying so (docs/EVENTS.md), which apply records to make lag measurable.
    */
   private async onIdle(): Promise<void> {
-    await this.maybeCommit();
-    if (this.txStart !== null || this.heartbeatMs <= 0 || Date.now() - this.lastHeartbeatAt < this.heartbeatMs) return;
+    if (this.txStart !== null || this.heartbeatMs <= 0 || Date.now() - this.lastHeartbeatAt < this.heartbeatMs) {
+      return this.maybeCommit();
+    }
     this.lastHeartbeatAt = Date.now();
     const at = this.here();
     await this.beginPublishing();
@@ -201,6 +202,7 @@ export class CaptureStage {
         cursor: { tx: at, xoffset: -1, commit: true, next: at },
       },
     ]);
+    // The heartbeat goes in the same Kafka transaction as anything still uncommitted.
     this.uncommitted = at;
     await this.maybeCommit();
   }
