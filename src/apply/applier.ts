@@ -2,6 +2,7 @@
 // in stream order, and the consumed positions (DESIGN §6.3). Redelivered messages are dropped.
 
 import type { Client } from 'pg';
+import { activeBootstraps, lockForApply, tableKey, type ActiveBootstraps } from '../bootstrap/registry.js';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { ChangeEvent, DdlEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -62,6 +63,7 @@ export class Applier {
   private batchNo = 0;
   /** Staging tables live until COMMIT, so their names must be unique per transaction. */
   private stagingSeq = 0;
+  private bootstrapping: ActiveBootstraps = new Set();
 
   constructor(
     private readonly client: Client,
@@ -99,6 +101,9 @@ export class Applier {
 
   /** Applies messages in order; returns those that went to the dead-letter table. */
   private async applyMessages(messages: PreparedMessage[]): Promise<DeadLetter[]> {
+    // Read inside the transaction, after the batch arrived: a bootstrap registered later than
+    // this read only copies rows written after every change of this batch (docs/BOOTSTRAP.md).
+    this.bootstrapping = await activeBootstraps(this.client);
     const pending = new Map<string, RowEvent[]>();
     const dead: DeadLetter[] = [];
     for (const { message: m, event: ev } of messages) {
@@ -138,6 +143,10 @@ export class Applier {
         );
       }
       const ctx: WriteContext = { client: this.client, dialect: this.opts.dialect, naming: this.opts.naming, losses: this.losses, stagingSeq: this.stagingSeq++ };
+      if (this.bootstrapping.has(tableKey(schema, name))) {
+        const bootstrap = await lockForApply(this.client, schema, name);
+        ctx.touchedTable = bootstrap?.touchedTable ?? undefined;
+      }
       try {
         await writeTableChanges(ctx, table, events);
       } catch (err) {

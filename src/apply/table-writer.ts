@@ -1,13 +1,11 @@
 // Writes one table's share of a batch into the replica: COPY into staging and merge for tables
 // with a primary key; in-order appends and single-row deletes for tables without one.
 
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { My2pgError } from '../core/errors.js';
 import type { JsonValue, RowEvent } from '../core/events.js';
 import type { TargetTable } from '../target/catalog.js';
+import { copyLines } from '../target/copy.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { copyField, toPgText } from '../target/pg-value.js';
@@ -22,6 +20,8 @@ export interface WriteContext {
   losses: LossCounter;
   /** Unique per transaction, for staging-table names. */
   stagingSeq: number;
+  /** Set while the table is being bootstrapped: where its changed keys are recorded. */
+  touchedTable?: string;
 }
 
 /** Target columns in order, each with the source (MySQL) name its values come under. */
@@ -68,7 +68,8 @@ async function mergeByKey(ctx: WriteContext, table: TargetTable, bindings: Colum
   });
   const changes = reduceByKey(events, pkSources);
   const pkSet = new Set(table.primaryKey);
-  const plan = planMerge(table, `_my2pg_stage_${ctx.stagingSeq}`, ctx.dialect);
+  const touched = ctx.touchedTable ? { table: ctx.touchedTable, mode: 'record' as const } : undefined;
+  const plan = planMerge(table, `_my2pg_stage_${ctx.stagingSeq}`, ctx.dialect, touched);
   await ctx.client.query(plan.createStaging);
   const lines = function* () {
     for (const ch of changes.values()) {
@@ -85,6 +86,7 @@ async function mergeByKey(ctx: WriteContext, table: TargetTable, bindings: Colum
   await copyLines(ctx.client, plan.copyIntoStaging, lines());
   await ctx.client.query(plan.deleteMatched);
   await ctx.client.query(plan.insertUpserts);
+  if (plan.recordTouched) await ctx.client.query(plan.recordTouched);
 }
 
 /** No primary key: every change in stream order; duplicates are kept (docs/OPERATIONS.md). */
@@ -116,20 +118,4 @@ function pgText(ctx: WriteContext, table: TargetTable, b: ColumnBinding, row: Re
   const col = table.columns[b.index];
   const v = b.source === null ? null : row[b.source];
   return toPgText(v, col.kind, (reason) => ctx.losses.record(`${table.schema}.${table.table}.${col.name}`, reason), col.bits);
-}
-
-/** Streams lines into COPY in chunks of about 64 KiB. */
-async function copyLines(client: ClientBase, sql: string, lines: Iterable<string>): Promise<void> {
-  const chunks = function* () {
-    let buf = '';
-    for (const line of lines) {
-      buf += line;
-      if (buf.length >= 65536) {
-        yield buf;
-        buf = '';
-      }
-    }
-    if (buf) yield buf;
-  };
-  await pipeline(Readable.from(chunks()), client.query(copyFrom(sql)));
 }

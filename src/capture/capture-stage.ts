@@ -481,9 +481,9 @@ function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogP
   }));
 }
 
-export async function connectSource(url: string): Promise<mysql.Connection> {
+export async function connectSource(url: string, extra: mysql.ConnectionOptions = {}): Promise<mysql.Connection> {
   try {
-    return await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+    return await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...extra });
   } catch (err) {
     throw new My2pgError('UNREACHABLE', `cannot connect to the source ${redact(url)}: ${(err as Error).message}`, { retriable: true, cause: err });
   }

@@ -4,6 +4,9 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
+import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
+import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
+import { listBootstraps } from '../bootstrap/registry.js';
 import { readCheckpoints } from '../apply/checkpoint-store.js';
 import { CaptureStage } from '../capture/capture-stage.js';
 import { TableFilter } from '../capture/filter.js';
@@ -23,6 +26,10 @@ const USAGE = `usage:
   my2pg capture --source URL --kafka BROKERS [--topic maxwell] [--include db[.table],...]
   my2pg apply   --target URL --kafka BROKERS [--topic maxwell] [--group my2pg]
   my2pg run     --source URL --target URL [--kafka BROKERS] [--include ...]
+  my2pg bootstrap --source URL --target URL --include db[.table],... [--where SQL] [--kafka BROKERS]
+                  [--redis URL] [--bootstrap-chunk-rows N] [--bootstrap-concurrency N]
+  my2pg bootstrap --worker --source URL --target URL --redis URL     (copy chunks for others)
+  my2pg bootstrap --status --target URL                               (what is done, running, left)
 common options: --config FILE, --exclude RULES, --client-id ID, --server-id N, --use-gtid true|false,
   --heartbeat-interval-ms N, --topic-partitions N,
   --batch-max-rows N, --batch-max-wait-ms N, --dialect postgres|greenplum, --keep-case, --log-level LEVEL
@@ -47,6 +54,8 @@ const FLAG_OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string 
   dialect: { type: 'string' },
   'keep-case': { type: 'boolean' },
   'log-level': { type: 'string' },
+  worker: { type: 'boolean' },
+  status: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 // Every other option of the schema is a string flag too (--output-nulls false, …).
@@ -70,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     throw new My2pgError('CONFIG', `${(err as Error).message}\n${USAGE}`);
   }
-  const { config: file, help, ...flags } = parsed.values;
+  const { config: file, help, worker, status, ...flags } = parsed.values;
   if (help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -78,12 +87,15 @@ async function main(argv: string[]): Promise<number> {
   const configFile = typeof file === 'string' ? file : process.env.MY2PG_CONFIG;
   const config = loadConfig({ flags, env: process.env, file: configFile });
   const log = createLogger(config.log_level);
-  const stages = buildStages(command, config, log);
+  if (command === 'bootstrap' && status) return printBootstrapStatus(need(config, 'target', 'bootstrap --status'));
+  const stages = await buildStages(command, config, log, { worker: worker === true });
   return runStages(stages, log);
 }
 
-function buildStages(command: string, c: Config, log: Logger): Runnable[] {
+async function buildStages(command: string, c: Config, log: Logger, flags: { worker: boolean }): Promise<Runnable[]> {
   switch (command) {
+    case 'bootstrap':
+      return [flags.worker ? bootstrapWorker(c, log) : bootstrap(c, log)];
     case 'capture':
       return [captureOverKafka(c, log)];
     case 'apply':
@@ -91,8 +103,9 @@ function buildStages(command: string, c: Config, log: Logger): Runnable[] {
     case 'run': {
       need(c, 'source', 'run');
       need(c, 'target', 'run');
-      if (c.kafka) return [captureOverKafka(c, log), applyOverKafka(c, log)];
-      return embedded(c, log);
+      const initial = await initialBootstrap(c, log);
+      if (c.kafka) return [captureOverKafka(c, log), applyOverKafka(c, log), ...initial];
+      return [...embedded(c, log), ...initial];
     }
     default:
       throw new My2pgError('CONFIG', `unknown command "${command}"\n${USAGE}`);
@@ -191,10 +204,7 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
 function embedded(c: Config, log: Logger): Runnable[] {
   const targetUrl = need(c, 'target', 'run');
   const transport = new InProcessTransport(20_000, async () => {
-    const client = new pg.Client({ connectionString: targetUrl });
-    await client.connect().catch((err: Error) => {
-      throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${err.message}`, { retriable: true, cause: err });
-    });
+    const client = await connectTarget(targetUrl);
     try {
       await migrateControlSchema(client);
       return (await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null;
@@ -215,6 +225,118 @@ function embedded(c: Config, log: Logger): Runnable[] {
     { run: () => capture.run(), stop: () => capture.stop() },
     applyStage(c, transport, log),
   ];
+}
+
+function bootstrapOptions(c: Config, log: Logger, command: string): BootstrapOptions {
+  return {
+    sourceUrl: need(c, 'source', command),
+    targetUrl: need(c, 'target', command),
+    dialect: dialectFor(c.dialect),
+    naming: new Naming(c.keep_case),
+    typeOverrides: c.type_overrides,
+    where: c.where ?? null,
+    chunkRows: c.bootstrap_chunk_rows,
+    concurrency: c.bootstrap_concurrency,
+    redisUrl: c.redis,
+    queueName: c.bootstrap_queue,
+    log: log.child({ stage: 'bootstrap' }),
+  };
+}
+
+/** `my2pg bootstrap --include …`: copies the tables, then exits. */
+function bootstrap(c: Config, log: Logger): Runnable {
+  if (c.include.length === 0 && !c.filter) {
+    throw new My2pgError('CONFIG', 'bootstrap needs --include db[.table],... (or a filter) naming what to copy');
+  }
+  const events = c.kafka ? new KafkaBootstrapEvents({ brokers: c.kafka, topic: c.topic, partitions: c.topic_partitions, output: outputOptions(c), log }) : undefined;
+  const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'bootstrap'), events });
+  return {
+    run: async () => {
+      await events?.connect();
+      try {
+        await b.run(await b.includedTables(new TableFilter(c.include, c.exclude, c.filter)));
+      } finally {
+        await events?.close();
+      }
+    },
+    stop: async () => b.stop(),
+  };
+}
+
+/** `my2pg bootstrap --worker`: serves chunk jobs from Redis until stopped. */
+function bootstrapWorker(c: Config, log: Logger): Runnable {
+  const redisUrl = need(c, 'redis', 'bootstrap --worker');
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  return {
+    run: () => runBootstrapWorker({ ...bootstrapOptions(c, log, 'bootstrap --worker'), redisUrl }, stopped),
+    stop: async () => stop(),
+  };
+}
+
+/**
+ * For `run`: on first start (nothing applied yet) the included tables are bootstrapped while the
+ * stream runs; after a restart, unfinished bootstraps resume (docs/BOOTSTRAP.md).
+ */
+async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
+  const stream = c.kafka ? `kafka:${c.group}` : EMBEDDED_STREAM;
+  const client = await connectTarget(need(c, 'target', 'run'));
+  let first: boolean;
+  let unfinished: Array<{ db: string; table: string }>;
+  try {
+    await migrateControlSchema(client);
+    first = (await readCheckpoints(client, stream, false)).size === 0;
+    unfinished = (await listBootstraps(client)).filter((b) => b.state === 'copying').map((b) => ({ db: b.sourceDb, table: b.sourceTable }));
+  } finally {
+    await client.end();
+  }
+  if (!(first && c.initial_bootstrap) && unfinished.length === 0) return [];
+  const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'run'), waitForTables: true });
+  return [
+    {
+      run: async () => {
+        const tables = first && c.initial_bootstrap ? await b.includedTables(new TableFilter(c.include, c.exclude, c.filter)) : [];
+        const names = new Set(tables.map((t) => `${t.db}\u0000${t.table}`));
+        await b.run([...tables, ...unfinished.filter((t) => !names.has(`${t.db}\u0000${t.table}`))]);
+      },
+      stop: async () => b.stop(),
+    },
+  ];
+}
+
+async function connectTarget(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect().catch((err: Error) => {
+    throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${err.message}`, { retriable: true, cause: err });
+  });
+  return client;
+}
+
+/** `my2pg bootstrap --status`: one line per table. */
+async function printBootstrapStatus(targetUrl: string): Promise<number> {
+  const client = await connectTarget(targetUrl);
+  try {
+    await migrateControlSchema(client);
+    const rows = await client.query<{ source_db: string; source_table: string; state: string; chunks: string; done: string; rows: string; rows_estimated: string; planned_all: boolean; started_at: Date; finished_at: Date | null }>(`
+      SELECT t.source_db, t.source_table, t.state, t.rows_estimated, t.planned_all, t.started_at, t.finished_at,
+             count(c.chunk_no) AS chunks, count(c.chunk_no) FILTER (WHERE c.state = 'done') AS done,
+             coalesce(sum(c.rows_copied), 0) AS rows
+      FROM _my2pg.bootstrap_tables t
+      LEFT JOIN _my2pg.bootstrap_chunks c USING (source_db, source_table)
+      GROUP BY t.source_db, t.source_table ORDER BY t.source_db, t.source_table`);
+    if (rows.rows.length === 0) process.stdout.write('no bootstraps recorded\n');
+    for (const r of rows.rows) {
+      const state = r.state === 'done' ? `done at ${r.finished_at?.toISOString()}` : `copying since ${r.started_at.toISOString()}`;
+      const left = Number(r.chunks) - Number(r.done);
+      process.stdout.write(
+        `${r.source_db}.${r.source_table}: ${state}; ${r.rows} of ~${r.rows_estimated} rows; ` +
+          `chunks ${r.done} done, ${left} left${r.planned_all ? '' : ' (still planning)'}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await client.end();
+  }
 }
 
 /** Runs stages side by side; the first failure or a signal stops them all. */

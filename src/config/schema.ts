@@ -54,6 +54,16 @@ export const configSchema = z
     type_overrides: z
       .preprocess((v) => (typeof v === 'string' ? parseJsonOption(v) : v), z.record(z.string(), z.string().min(1)))
       .default({}),
+    redis: z
+      .string()
+      .url()
+      .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis://[:pass@]host:port[/db] URL')
+      .optional(),
+    where: z.string().min(1).optional(),
+    bootstrap_chunk_rows: int(1).default(20000),
+    bootstrap_concurrency: int(0).default(2),
+    bootstrap_queue: z.string().regex(/^[^:]+$/, 'must not contain ":"').default('my2pg-bootstrap'),
+    initial_bootstrap: bool.default(true),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .strict()

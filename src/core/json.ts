@@ -72,3 +72,16 @@ export function stringifyJson(value: JsonValue | undefined): string {
   }
   return `${out}}`;
 }
+
+/**
+ * Parses one JSON value as the row encoder writes it: scalars without the general parser
+ * (strings through the native one, numbers kept as their text), anything else losslessly.
+ */
+export function parseJsonValue(text: string): JsonValue {
+  const c = text.charCodeAt(0);
+  if (c === 34 /* " */) return JSON.parse(text) as string;
+  if (c === 45 /* - */ || (c >= 48 && c <= 57)) return new JsonNumber(text);
+  if (text === 'null') return null;
+  if (text === 'true' || text === 'false') return text === 'true';
+  return parseJson(text);
+}

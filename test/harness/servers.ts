@@ -20,6 +20,7 @@ function required(name: string): string {
 export const mysqlUrl = (): string => required('MY2PG_TEST_MYSQL_URL');
 export const kafkaBrokers = (): string => required('MY2PG_TEST_KAFKA_BROKERS');
 export const pgUrl = (): string => required('MY2PG_TEST_PG_URL');
+export const redisUrl = (): string => process.env.MY2PG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export function randomSuffix(): string {
   return Math.random().toString(36).slice(2, 10);

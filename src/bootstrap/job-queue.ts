@@ -1,0 +1,135 @@
+// Chunk jobs: through a bullmq queue on Redis, so workers on several machines share a table, or
+// in-process when no Redis is configured. Either way a failed job is retried with backoff.
+
+import { Queue, Worker } from 'bullmq';
+import { My2pgError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+export interface ChunkJob {
+  db: string;
+  table: string;
+  chunkNo: number;
+}
+
+export type ChunkHandler = (job: ChunkJob) => Promise<void>;
+
+export interface ChunkQueue {
+  add(job: ChunkJob): Promise<void>;
+  /** The error of a job of this table that used up its attempts, if any. */
+  failure(db: string, table: string): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+export const ATTEMPTS = 5;
+const BACKOFF_MS = 1000;
+
+/** Runs jobs in this process, `concurrency` at a time. */
+export class InProcessQueue implements ChunkQueue {
+  private readonly waiting: ChunkJob[] = [];
+  private readonly failures = new Map<string, string>();
+  private running = 0;
+  private closed = false;
+
+  constructor(
+    private readonly handler: ChunkHandler,
+    private readonly concurrency: number,
+    private readonly log: Logger,
+  ) {}
+
+  async add(job: ChunkJob): Promise<void> {
+    this.waiting.push(job);
+    this.pump();
+  }
+
+  async failure(db: string, table: string): Promise<string | null> {
+    return this.failures.get(`${db}\u0000${table}`) ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running < this.concurrency && this.waiting.length > 0) {
+      const job = this.waiting.shift()!;
+      this.running++;
+      void this.attempt(job).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async attempt(job: ChunkJob): Promise<void> {
+    for (let n = 1; ; n++) {
+      try {
+        return await this.handler(job);
+      } catch (err) {
+        if (n >= ATTEMPTS || this.closed) {
+          this.failures.set(`${job.db}\u0000${job.table}`, (err as Error).message);
+          return;
+        }
+        this.log.warn({ ...job, attempt: n, err: (err as Error).message }, 'bootstrap chunk failed; retrying');
+        await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** (n - 1)));
+      }
+    }
+  }
+}
+
+/** Redis connection options for bullmq from a redis:// URL. */
+function connection(url: string) {
+  return { url, maxRetriesPerRequest: null };
+}
+
+/** A job's id: the same chunk is queued once (bullmq ids may not contain ':'). */
+function jobId(job: ChunkJob): string {
+  return `${Buffer.from(`${job.db}\u0000${job.table}`).toString('base64url')}-${job.chunkNo}`;
+}
+
+export class BullChunkQueue implements ChunkQueue {
+  private readonly queue: Queue;
+
+  constructor(redisUrl: string, name: string) {
+    this.queue = new Queue(name, { connection: connection(redisUrl) });
+  }
+
+  async add(job: ChunkJob): Promise<void> {
+    const id = jobId(job);
+    try {
+      // A job left failed by an earlier run would make add() a no-op: clear it first.
+      const old = await this.queue.getJob(id);
+      if (old && (await old.isFailed())) await old.remove();
+      await this.queue.add('chunk', job, {
+        jobId: id,
+        attempts: ATTEMPTS,
+        backoff: { type: 'exponential', delay: BACKOFF_MS },
+        removeOnComplete: true,
+        removeOnFail: false,
+      });
+    } catch (err) {
+      throw redisError(err);
+    }
+  }
+
+  async failure(db: string, table: string): Promise<string | null> {
+    const failed = await this.queue.getFailed();
+    const job = failed.find((j) => j.data?.db === db && j.data?.table === table);
+    return job ? (job.failedReason ?? 'failed') : null;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** A worker taking chunk jobs from the queue until closed. */
+export function startBullWorker(redisUrl: string, name: string, handler: ChunkHandler, concurrency: number, log: Logger): { close(): Promise<void> } {
+  const worker = new Worker<ChunkJob>(name, async (job) => handler(job.data), { connection: connection(redisUrl), concurrency });
+  worker.on('failed', (job, err) => log.warn({ ...job?.data, attempt: job?.attemptsMade, err: err.message }, 'bootstrap chunk failed'));
+  worker.on('error', (err) => log.error({ err: err.message }, 'bootstrap worker error'));
+  return { close: () => worker.close() };
+}
+
+function redisError(err: unknown): My2pgError {
+  return new My2pgError('UNREACHABLE', `cannot use the Redis job queue: ${(err as Error).message}`, { retriable: true, cause: err });
+}

@@ -1,0 +1,200 @@
+// Bootstrap (docs/BOOTSTRAP.md): existing rows are copied in key-range chunks while the stream
+// runs, and the replica ends equal to the source, through a live workload, a SIGKILL mid-copy,
+// and chunks shared by two bullmq workers. The type corpus reads the same as through the binlog.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type mysql from 'mysql2/promise';
+import { TYPE_CASES } from '../fixtures/golden-types.js';
+import { readTopic } from '../harness/kafka-reader.js';
+import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
+import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, redisUrl, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { rng } from '../harness/workload.js';
+
+const { fixture, start } = usePipelineFixture();
+
+const BIG_ROWS = 1_000_000;
+
+/** A 10-column mixed-type table filled with `rows` rows from MariaDB's sequence engine. */
+async function createBigTable(conn: mysql.Connection, db: string, rows: number): Promise<void> {
+  await conn.query(`CREATE TABLE \`${db}\`.big (
+    id BIGINT UNSIGNED NOT NULL PRIMARY KEY, qty INT NOT NULL, price DECIMAL(20,6), ratio DOUBLE, name VARCHAR(64),
+    note TEXT, created DATETIME(6), flag TINYINT(1), tag ENUM('a','b','c'), raw VARBINARY(16)) CHARACTER SET utf8mb4`);
+  await conn.query(`INSERT INTO \`${db}\`.big SELECT seq * 2, seq % 1000, seq / 7, seq / 3, CONCAT('name-', seq),
+    IF(seq % 10 = 0, NULL, REPEAT('x', seq % 50)), TIMESTAMP('2020-01-01') + INTERVAL seq SECOND + INTERVAL seq % 1000000 MICROSECOND,
+    seq % 2, ELT(1 + seq % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(seq), 8, '0')) FROM seq_1_to_${rows}`);
+}
+
+/** Updates, deletes and inserts rows of `big` until stopped; returns the statement count. */
+function startWorkload(conn: mysql.Connection, db: string, seed: number): { stop: () => Promise<number> } {
+  const rand = rng(seed);
+  let running = true;
+  let n = 0;
+  const loop = (async () => {
+    while (running) {
+      const id = 2 * (1 + Math.floor(rand() * BIG_ROWS));
+      const pick = rand();
+      if (pick < 0.5) await conn.query(`UPDATE \`${db}\`.big SET qty = qty + 1, name = CONCAT(name, '+'), price = price * 2 WHERE id = ?`, [id]);
+      else if (pick < 0.7) await conn.query(`DELETE FROM \`${db}\`.big WHERE id = ?`, [id]);
+      else await conn.query(`INSERT INTO \`${db}\`.big (id, qty, name, created) VALUES (?, -1, 'new', NOW(6)) ON DUPLICATE KEY UPDATE qty = -2`, [id + 1]);
+      n++;
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return n;
+    },
+  };
+}
+
+async function bootstrapState(url: string, db: string, table: string): Promise<{ state: string; done: number; chunks: number } | null> {
+  const client = pgClient(url);
+  await client.connect();
+  try {
+    const r = await client.query(
+      `SELECT t.state, count(c.*) FILTER (WHERE c.state = 'done') AS done, count(c.*) AS chunks
+       FROM _my2pg.bootstrap_tables t LEFT JOIN _my2pg.bootstrap_chunks c USING (source_db, source_table)
+       WHERE t.source_db = $1 AND t.source_table = $2 GROUP BY t.state`,
+      [db, table],
+    ).catch(() => ({ rows: [] }));
+    const row = r.rows[0];
+    return row ? { state: row.state, done: Number(row.done), chunks: Number(row.chunks) } : null;
+  } finally {
+    await client.end();
+  }
+}
+
+test('run bootstraps 1M existing rows on first start while a workload writes, and ends equal', { timeout: 600_000 }, async () => {
+  const f = fixture();
+  await createBigTable(f.conn, f.db, BIG_ROWS);
+  const writer = await mysqlConnection();
+  const workload = startWorkload(writer, f.db, 7);
+  const proc = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--bootstrap-chunk-rows', '50000']);
+  try {
+    await waitFor('the bootstrap to finish', async () => (await bootstrapState(f.pg.url, f.db, 'big'))?.state === 'done', 400_000, 1000);
+  } finally {
+    console.log(`# workload statements during the bootstrap: ${await workload.stop()}`);
+    await writer.end();
+  }
+  assert.match(proc.log(), /bootstrap complete/);
+  await assertReplicaConverges(f, ['big'], 120_000);
+  await proc.kill();
+});
+
+test('a bootstrap killed mid-copy resumes at the next unfinished chunk and ends equal', { timeout: 600_000 }, async () => {
+  const f = fixture();
+  const replica = await createPgDatabase();
+  const fix = { ...f, pg: replica };
+  const writer = await mysqlConnection();
+  let workload: { stop: () => Promise<number> } | null = null;
+  let stream: My2pgProcess | null = null;
+  try {
+    await f.conn.query(`DROP TABLE IF EXISTS \`${f.db}\`.big`);
+    await createBigTable(f.conn, f.db, BIG_ROWS);
+    // The stream first (no automatic bootstrap), then the bootstrap command beside it.
+    stream = start(['run', '--source', mysqlUrl(), '--target', replica.url, '--include', f.db, '--server-id', String(Number(f.serverId) + 1), '--initial-bootstrap', 'false']);
+    await waitFor('run to start streaming', async () => /published the schema snapshot/.test(stream!.log()), 60_000);
+    workload = startWorkload(writer, f.db, 11);
+    const args = ['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.big`, '--bootstrap-chunk-rows', '25000'];
+    const first = start(args);
+    await waitFor('some chunks copied', async () => ((await bootstrapState(replica.url, f.db, 'big'))?.done ?? 0) >= 5, 300_000, 100);
+    await first.kill('SIGKILL');
+    const killedAt = (await bootstrapState(replica.url, f.db, 'big'))!;
+    console.log(`# killed with ${killedAt.done} of ${killedAt.chunks} planned chunks done`);
+    assert.equal(killedAt.state, 'copying');
+    const second = start(args);
+    assert.equal(await second.exited, 0, second.log());
+    assert.match(second.log(), /resuming bootstrap/);
+    console.log(`# workload statements: ${await workload.stop()}`);
+    workload = null;
+    const client = pgClient(replica.url);
+    await client.connect();
+    const chunks = await client.query("SELECT count(*) AS n, count(DISTINCT worker) AS workers FROM _my2pg.bootstrap_chunks WHERE source_table = 'big'");
+    await client.end();
+    assert.ok(Number(chunks.rows[0].workers) >= 2, 'chunks were copied by both runs');
+    await assertReplicaConverges(fix, ['big'], 120_000);
+  } finally {
+    await workload?.stop();
+    await writer.end();
+    await stream?.kill();
+    await replica.drop();
+  }
+});
+
+test('two bullmq workers share one table\'s chunks', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const replica = await createPgDatabase();
+  const queue = `my2pg-test-${randomSuffix()}`;
+  try {
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.shared (a INT NOT NULL, b VARCHAR(20) NOT NULL, v DOUBLE, PRIMARY KEY (a, b))`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.shared SELECT seq DIV 4, CONCAT('k', seq % 4), seq / 3 FROM seq_1_to_60000`);
+    const common = ['--source', mysqlUrl(), '--target', replica.url, '--redis', redisUrl(), '--bootstrap-queue', queue, '--bootstrap-concurrency', '1'];
+    const helper = start(['bootstrap', '--worker', ...common]);
+    await waitFor('the worker to wait for chunks', async () => /waiting for chunks/.test(helper.log()), 30_000);
+    const main = start(['bootstrap', ...common, '--include', `${f.db}.shared`, '--bootstrap-chunk-rows', '2000']);
+    assert.equal(await main.exited, 0, main.log());
+    await helper.kill();
+    const client = pgClient(replica.url);
+    await client.connect();
+    const r = await client.query("SELECT split_part(worker, ':', 2) AS pid, count(*) AS n FROM _my2pg.bootstrap_chunks WHERE source_table = 'shared' GROUP BY 1");
+    await client.end();
+    console.log(`# chunks per worker process: ${JSON.stringify(r.rows)}`);
+    assert.equal(r.rows.length, 2, 'both worker processes copied chunks');
+    await assertReplicaConverges({ ...f, pg: replica }, ['shared'], 30_000);
+  } finally {
+    await replica.drop();
+  }
+});
+
+test('the type corpus reads the same through bootstrap as through the binlog, and as bootstrap-insert events', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const streamed = await createPgDatabase();
+  const copied = await createPgDatabase();
+  const topic = `boot_${randomSuffix()}`;
+  try {
+    const proc = start(['run', '--source', mysqlUrl(), '--target', streamed.url, '--include', `${f.db}./^g_/`, '--server-id', String(Number(f.serverId) + 2)]);
+    await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+    await f.conn.query("SET time_zone = '+05:30', sql_mode = ''");
+    const tables = TYPE_CASES.map((c) => `g_${c.name}`);
+    for (const c of TYPE_CASES) {
+      await f.conn.query(`CREATE TABLE \`${f.db}\`.\`g_${c.name}\` (id INT PRIMARY KEY, v ${c.column})`);
+      await f.conn.query(`INSERT INTO \`${f.db}\`.\`g_${c.name}\` VALUES ${c.values.map(([sql], i) => `(${i + 1}, ${sql})`).join(', ')}`);
+    }
+    await f.conn.query("SET time_zone = '+00:00', sql_mode = DEFAULT");
+    await assertReplicaConverges({ ...f, pg: streamed }, tables, 60_000);
+    await proc.kill();
+
+    const boot = start(['bootstrap', '--source', mysqlUrl(), '--target', copied.url, '--include', `${f.db}./^g_/`, '--kafka', kafkaBrokers(), '--topic', topic]);
+    assert.equal(await boot.exited, 0, boot.log());
+    await assertReplicaConverges({ ...f, pg: copied }, tables, 30_000);
+    const a = pgClient(streamed.url);
+    const b = pgClient(copied.url);
+    await a.connect();
+    await b.connect();
+    try {
+      for (const t of tables) {
+        const sql = `SELECT t::text AS row FROM "${f.db}"."${t}" AS t ORDER BY id`;
+        assert.deepEqual((await b.query(sql)).rows, (await a.query(sql)).rows, `${t}: bootstrap and binlog disagree`);
+      }
+    } finally {
+      await a.end();
+      await b.end();
+    }
+
+    const events = await readTopic(topic, (vs) => vs.filter((v) => v.includes('"bootstrap-complete"')).length >= tables.length);
+    const inserts = events.map((v) => JSON.parse(v) as { type: string; table: string }).filter((e) => e.type === 'bootstrap-insert');
+    assert.equal(inserts.length, TYPE_CASES.reduce((n, c) => n + c.values.length, 0));
+    for (const c of TYPE_CASES) {
+      const mine = events.filter((v) => v.includes(`"table":"g_${c.name}","type":"bootstrap-insert"`));
+      const data = mine.map((v) => v.slice(v.indexOf('"data":') + 7, -1)).sort();
+      const want = c.values.map(([, json], i) => `{"id":${i + 1},"v":${json}}`).sort();
+      assert.deepEqual(data, want, `bootstrap-insert data of ${c.name}`);
+    }
+    assert.equal(events.filter((v) => v.includes('"bootstrap-start"')).length, tables.length);
+  } finally {
+    await streamed.drop();
+    await copied.drop();
+  }
+});
