@@ -1,7 +1,7 @@
 // Reads table definitions from the source's information_schema into TableSchema.
 
 import type { Connection } from 'mysql2/promise';
-import type { ColumnDef, TableSchema } from '../core/table-schema.js';
+import type { ColumnDef, IndexDef, TableSchema } from '../core/table-schema.js';
 
 interface ColumnRow {
   TABLE_SCHEMA: string;
@@ -17,12 +17,13 @@ interface ColumnRow {
   DATETIME_PRECISION: number | string | null;
   CHARACTER_SET_NAME: string | null;
   COLUMN_KEY: string;
+  EXTRA: string | null;
 }
 
 const COLUMNS_SQL = `
   SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE,
          c.COLUMN_DEFAULT, c.CHARACTER_MAXIMUM_LENGTH, c.NUMERIC_PRECISION, c.NUMERIC_SCALE,
-         c.DATETIME_PRECISION, c.CHARACTER_SET_NAME, c.COLUMN_KEY
+         c.DATETIME_PRECISION, c.CHARACTER_SET_NAME, c.COLUMN_KEY, c.EXTRA
   FROM information_schema.COLUMNS c
   WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ?
   ORDER BY c.ORDINAL_POSITION`;
@@ -31,6 +32,12 @@ const PK_SQL = `
   SELECT COLUMN_NAME FROM information_schema.STATISTICS
   WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'
   ORDER BY SEQ_IN_INDEX`;
+
+const INDEX_SQL = `
+  SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE
+  FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY'
+  ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
 
 const TABLE_SQL = `
   SELECT ccsa.CHARACTER_SET_NAME AS charset
@@ -46,6 +53,7 @@ export async function readTableSchema(conn: Connection, database: string, table:
   const [cols] = await conn.query(COLUMNS_SQL, [database, table]);
   const [pk] = await conn.query(PK_SQL, [database, table]);
   const json = await mariadbJsonColumns(conn, database, table);
+  const [idx] = await conn.query(INDEX_SQL, [database, table]);
   return {
     database,
     table,
@@ -55,7 +63,34 @@ export async function readTableSchema(conn: Connection, database: string, table:
       return json.has(def.name) ? { ...def, type: 'json', columnType: 'json', charset: null, length: null } : def;
     }),
     primaryKey: (pk as Array<{ COLUMN_NAME: string }>).map((r) => r.COLUMN_NAME),
+    indexes: toIndexes(idx as IndexRow[]),
   };
+}
+
+interface IndexRow {
+  INDEX_NAME: string;
+  NON_UNIQUE: number | string;
+  COLUMN_NAME: string | null;
+  SUB_PART: number | string | null;
+  INDEX_TYPE: string;
+}
+
+/** Secondary indexes in the shape the DDL evolver keeps (a functional key part has no column). */
+function toIndexes(rows: IndexRow[]): IndexDef[] {
+  const out: IndexDef[] = [];
+  for (const r of rows) {
+    let idx = out.find((i) => i.name === r.INDEX_NAME);
+    if (!idx) {
+      idx = { name: r.INDEX_NAME, unique: Number(r.NON_UNIQUE) === 0, columns: [] };
+      const kind = r.INDEX_TYPE.toLowerCase();
+      if (kind === 'fulltext' || kind === 'spatial') idx.kind = kind;
+      out.push(idx);
+    }
+    const sub = intOrNull(r.SUB_PART);
+    if (sub !== null || idx.prefixLengths) idx.prefixLengths = [...(idx.prefixLengths ?? idx.columns.map(() => null)), sub];
+    idx.columns.push(r.COLUMN_NAME ?? '');
+  }
+  return out;
 }
 
 /**
@@ -110,7 +145,19 @@ function toColumnDef(r: ColumnRow): ColumnDef {
     scale: intOrNull(r.NUMERIC_SCALE),
     fsp: ['datetime', 'timestamp', 'time'].includes(type) ? intOrNull(r.DATETIME_PRECISION) ?? 0 : null,
     values: type === 'enum' || type === 'set' ? parseValueList(r.COLUMN_TYPE) : null,
+    ...defaultKind(r),
   };
+}
+
+/**
+ * MySQL 8 marks expression defaults DEFAULT_GENERATED; MariaDB quotes literal strings. Otherwise
+ * the kind stays open and the translator decides from the text (src/ddl/pg-default.ts).
+ */
+function defaultKind(r: ColumnRow): Pick<ColumnDef, 'defaultKind'> {
+  if (r.COLUMN_DEFAULT === null || r.COLUMN_DEFAULT === 'NULL') return {};
+  if (/\bDEFAULT_GENERATED\b/i.test(r.EXTRA ?? '')) return { defaultKind: 'expression' };
+  if (/^'.*'$/s.test(r.COLUMN_DEFAULT)) return { defaultKind: 'literal' };
+  return {};
 }
 
 /** MariaDB reports NULL defaults as the text NULL and quotes string literals; MySQL does neither. */

@@ -18,6 +18,25 @@ export interface ColumnDef {
   fsp: number | null;
   /** Allowed values for ENUM and SET. */
   values: string[] | null;
+  /**
+   * How to read `default`: 'expression' for `CURRENT_TIMESTAMP`, `(uuid())` and the like,
+   * 'literal' for a value. Absent: a CURRENT_TIMESTAMP-like default of a temporal column is an
+   * expression, anything else a literal.
+   */
+  defaultKind?: 'literal' | 'expression';
+  autoIncrement?: boolean;
+}
+
+/** A secondary index (never the primary key) as MySQL names it. */
+export interface IndexDef {
+  name: string;
+  unique: boolean;
+  /** Column names in index order; '' for a functional key part. */
+  columns: string[];
+  /** Prefix length per column (`KEY (name(10))`), or null for the whole column. */
+  prefixLengths?: Array<number | null>;
+  /** FULLTEXT and SPATIAL indexes have no Postgres B-tree counterpart. */
+  kind?: 'fulltext' | 'spatial';
 }
 
 export interface TableSchema {
@@ -26,4 +45,6 @@ export interface TableSchema {
   charset: string | null;
   columns: ColumnDef[];
   primaryKey: string[];
+  /** Secondary indexes; absent when not known (then no index is created, changed or dropped). */
+  indexes?: IndexDef[];
 }

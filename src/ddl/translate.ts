@@ -7,10 +7,15 @@ import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { qualify, quoteIdent } from '../target/quote.js';
 import { tokenize } from './classify.js';
-import { overrideFor, type TypeOverrides } from './type-overrides.js';
-import { mapColumnType } from './type-map.js';
+import { translateCreateTable, type TranslateOptions } from './pg-ddl.js';
+import type { TypeOverrides } from './type-overrides.js';
 
-export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming, overrides: TypeOverrides = {}): string[] {
+/**
+ * The replica statements for a DDL event, in order. table-alter is refused (UNSUPPORTED_DDL)
+ * here: the apply stage translates it from the event's `old` and `def` with translateTableAlter
+ * (pg-ddl.ts). `options.indexes` (default true) creates a new table's secondary indexes.
+ */
+export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming, overrides: TypeOverrides = {}, options: Omit<TranslateOptions, 'overrides'> = {}): string[] {
   const schema = naming.name(ev.database);
   switch (ev.type) {
     case 'database-create':
@@ -27,7 +32,8 @@ export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming, ove
       if (!keepsExistingTable(ev.sql)) {
         statements.push(`DROP TABLE IF EXISTS ${qualify(schema, naming.name(ev.def.table))}`);
       }
-      statements.push(createTable(ev.def, dialect, naming, overrides));
+      const keep = keepsExistingTable(ev.sql);
+      statements.push(...translateCreateTable(ev.def, dialect, naming, { ...options, overrides }, keep).statements);
       return statements;
     }
     case 'table-drop':
@@ -43,17 +49,13 @@ export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming, ove
   }
 }
 
-/** CREATE TABLE IF NOT EXISTS: a replica table that already exists is kept (docs/OPERATIONS.md). */
+/**
+ * CREATE TABLE IF NOT EXISTS: a replica table that already exists is kept (docs/OPERATIONS.md).
+ * Columns, translatable defaults, NOT NULL and the primary key; no secondary indexes (see
+ * translateCreateTable for those and for the notes on what was left out).
+ */
 export function createTable(def: TableSchema, dialect: Dialect, naming: Naming, overrides: TypeOverrides = {}): string {
-  const names = naming.columns(`${def.database}.${def.table}`, def.columns.map((c) => c.name));
-  const cols = def.columns.map((c, i) => {
-    const pgType = overrideFor(overrides, def.database, def.table, c) ?? mapColumnType(c);
-    return `${quoteIdent(names[i])} ${pgType}${c.nullable ? '' : ' NOT NULL'}`;
-  });
-  const pk = def.primaryKey.map((p) => naming.name(p));
-  if (pk.length > 0) cols.push(`PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`);
-  const table = qualify(naming.name(def.database), naming.name(def.table));
-  return `CREATE TABLE IF NOT EXISTS ${table} (${cols.join(', ')})${dialect.tableSuffix(pk)}`;
+  return translateCreateTable(def, dialect, naming, { overrides, indexes: false }).statements[0];
 }
 
 /** True for `CREATE TABLE IF NOT EXISTS` and for schema-snapshot events (whose sql is a comment). */

@@ -1,0 +1,425 @@
+// MySQL schema changes → Postgres/Greenplum statements: CREATE TABLE with defaults and indexes,
+// and ALTER/RENAME as the difference between a table's old and new definitions (docs/DDL.md).
+
+import { createHash } from 'node:crypto';
+import { My2pgError } from '../core/errors.js';
+import type { ColumnDef, IndexDef, TableSchema } from '../core/table-schema.js';
+import type { Dialect } from '../target/dialect.js';
+import type { Naming } from '../target/naming.js';
+import { qualify, quoteIdent } from '../target/quote.js';
+import { evolveSchema, type ColumnRename, type SchemaChange } from './evolve.js';
+import { parseDdl } from './parse.js';
+import { implicitDefault, pgDefault } from './pg-default.js';
+import { overrideFor, type TypeOverrides } from './type-overrides.js';
+import { mapColumnType } from './type-map.js';
+
+export interface TranslateOptions {
+  overrides?: TypeOverrides;
+  /** Create, rebuild and drop secondary indexes (default true). Primary keys are always kept. */
+  indexes?: boolean;
+}
+
+/** Statements to run in order, and what could not be expressed (defaults dropped, column order, …). */
+export interface DdlTranslation {
+  statements: string[];
+  notes: string[];
+}
+
+const MAX_IDENT_BYTES = 63; // Postgres NAMEDATALEN - 1
+
+/** The Postgres type of a column, and whether a type override chose it. */
+export function pgColumnType(def: TableSchema, c: ColumnDef, overrides: TypeOverrides = {}): { type: string; overridden: boolean } {
+  const o = overrideFor(overrides, def.database, def.table, c);
+  return o !== undefined ? { type: o, overridden: true } : { type: mapColumnType(c), overridden: false };
+}
+
+/** The name Postgres gives a table's primary-key constraint: `<table>_pkey`, clipped to 63 bytes. */
+export function pkConstraintName(pgTable: string): string {
+  return clipBytes(pgTable, MAX_IDENT_BYTES - '_pkey'.length) + '_pkey';
+}
+
+/**
+ * The Postgres name of a MySQL index (`<table>_<index>`, Postgres index names are per schema),
+ * shortened with a hash when longer than 63 bytes.
+ */
+export function pgIndexName(pgTable: string, pgIndex: string): string {
+  const full = `${pgTable}_${pgIndex}`;
+  if (Buffer.byteLength(full) <= MAX_IDENT_BYTES) return full;
+  return `${clipBytes(full, MAX_IDENT_BYTES - 9)}_${createHash('sha1').update(full).digest('hex').slice(0, 8)}`;
+}
+
+function clipBytes(s: string, max: number): string {
+  let out = '';
+  for (const ch of s) {
+    if (Buffer.byteLength(out + ch) > max) break;
+    out += ch;
+  }
+  return out;
+}
+
+// ---- CREATE TABLE ------------------------------------------------------------------------------
+
+/**
+ * CREATE TABLE IF NOT EXISTS for `def`, then its secondary indexes (unless options.indexes is
+ * false). `keepExisting`: the table may already exist with its indexes (CREATE … IF NOT EXISTS,
+ * snapshots); where the dialect has no CREATE INDEX IF NOT EXISTS the indexes are then skipped.
+ * Throws My2pgError('UNSUPPORTED_DDL') for a column type without mapping or colliding names.
+ */
+export function translateCreateTable(def: TableSchema, dialect: Dialect, naming: Naming, options: TranslateOptions = {}, keepExisting = false): DdlTranslation {
+  const notes: string[] = [];
+  const names = naming.columns(`${def.database}.${def.table}`, def.columns.map((c) => c.name));
+  const cols = def.columns.map((c, i) => {
+    const { type, overridden } = pgColumnType(def, c, options.overrides);
+    const d = pgDefault(c, type, overridden);
+    if (d.note) notes.push(d.note);
+    return `${quoteIdent(names[i])} ${type}${d.sql !== null ? ` DEFAULT ${d.sql}` : ''}${c.nullable ? '' : ' NOT NULL'}`;
+  });
+  const pk = def.primaryKey.map((p) => naming.name(p));
+  if (pk.length > 0) cols.push(`PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`);
+  const table = qualify(naming.name(def.database), naming.name(def.table));
+  const statements = [`CREATE TABLE IF NOT EXISTS ${table} (${cols.join(', ')})${dialect.tableSuffix(pk)}`];
+  if (options.indexes !== false) {
+    for (const idx of def.indexes ?? []) {
+      if (keepExisting && !dialect.createIndexIfNotExists) {
+        notes.push(`index ${idx.name}: not created, the table may already exist and ${dialect.name} has no CREATE INDEX IF NOT EXISTS`);
+        continue;
+      }
+      const s = indexStatement(def, idx, dialect, naming);
+      if (s.note) notes.push(s.note);
+      if (s.sql) statements.push(s.sql);
+    }
+  }
+  return { statements, notes };
+}
+
+/** MySQL types too wide for a Postgres B-tree entry (about 2.7 kB): indexes on them are skipped. */
+function isWide(c: ColumnDef): boolean {
+  if (/text$|blob$|^json$|^geometry|point$|linestring$|polygon$|collection$/.test(c.type)) return true;
+  return ['char', 'varchar', 'binary', 'varbinary'].includes(c.type) && (c.length ?? 0) > 512;
+}
+
+/** CREATE INDEX for a MySQL secondary index, or why it has no Postgres counterpart. */
+function indexStatement(def: TableSchema, idx: IndexDef, dialect: Dialect, naming: Naming): { sql: string | null; note?: string } {
+  const skip = (why: string) => ({ sql: null, note: `index ${idx.name}: not created (${why})` });
+  if (idx.kind) return skip(`${idx.kind.toUpperCase()} has no B-tree equivalent`);
+  if (idx.columns.some((c) => c === '')) return skip('functional key parts are MySQL expressions');
+  const cols: ColumnDef[] = [];
+  for (const name of idx.columns) {
+    const c = def.columns.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!c) return skip(`unknown column ${name}`);
+    if (isWide(c)) return skip(`column ${c.name} is too wide for a B-tree index`);
+    cols.push(c);
+  }
+  const pgCols = cols.map((c) => naming.name(c.name));
+  const pk = def.primaryKey.map((p) => naming.name(p));
+  let unique = idx.unique;
+  let note: string | undefined;
+  if (unique && dialect.uniqueIndexNeedsDistributionKey && !(pk.length > 0 && pk.every((p) => pgCols.includes(p)))) {
+    unique = false;
+    note = `index ${idx.name}: created non-unique (a ${dialect.name} unique index must contain the distribution key)`;
+  }
+  const table = naming.name(def.table);
+  const sql =
+    `CREATE ${unique ? 'UNIQUE ' : ''}INDEX ${dialect.createIndexIfNotExists ? 'IF NOT EXISTS ' : ''}` +
+    `${quoteIdent(pgIndexName(table, naming.name(idx.name)))} ON ${qualify(naming.name(def.database), table)} (${pgCols.map(quoteIdent).join(', ')})`;
+  return note ? { sql, note } : { sql };
+}
+
+// ---- ALTER TABLE / RENAME TABLE ---------------------------------------------------------------
+
+/**
+ * The statements that turn the replica table of `old` into the one of `def` (both MySQL-side
+ * definitions, e.g. a table-alter event's `old` and `def`). `renames` says which columns of
+ * `old` were renamed (CHANGE / RENAME COLUMN; evolveTable computes them); any other column of
+ * `old` missing from `def` is dropped, any column of `def` not in `old` is added. A different
+ * database/table name in `def` renames (and moves) the table first. Order: rename table, drop
+ * changed indexes, drop the primary key if it changes, drop, rename, add, then alter columns
+ * (type with USING, NOT NULL, DEFAULT), then the new primary key (Greenplum: redistributed
+ * first) and indexes. Not idempotent: run it once, in one transaction with the offsets.
+ */
+export function translateTableAlter(
+  old: TableSchema,
+  def: TableSchema,
+  renames: ColumnRename[],
+  dialect: Dialect,
+  naming: Naming,
+  options: TranslateOptions = {},
+): DdlTranslation {
+  const statements: string[] = [];
+  const notes: string[] = [];
+  const overrides = options.overrides ?? {};
+  naming.columns(`${def.database}.${def.table}`, def.columns.map((c) => c.name));
+  const schema = naming.name(def.database);
+  const table = naming.name(def.table);
+  const q = qualify(schema, table);
+  const alter = (clause: string) => statements.push(`ALTER TABLE ${q} ${clause}`);
+
+  // Columns of `old` that live on in `def`, under their new names.
+  const renameOf = new Map(renames.map((r) => [r.from.toLowerCase(), r.to]));
+  const newCol = (name: string) => def.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  const survivors: Array<{ before: ColumnDef; after: ColumnDef }> = [];
+  const dropped: ColumnDef[] = [];
+  for (const c of old.columns) {
+    const after = newCol(renameOf.get(c.name.toLowerCase()) ?? c.name);
+    if (after) survivors.push({ before: c, after });
+    else dropped.push(c);
+  }
+  const added = def.columns.filter((c) => !survivors.some((s) => s.after === c));
+  const toNew = (name: string) => {
+    const s = survivors.find((x) => x.before.name.toLowerCase() === name.toLowerCase());
+    return s ? s.after.name : null;
+  };
+  // `old` as it will look once the table and its columns are renamed: the base for comparisons.
+  const oldRenamed: TableSchema = {
+    ...old,
+    database: def.database,
+    table: def.table,
+    columns: old.columns.map((c) => ({ ...c, name: toNew(c.name) ?? c.name })),
+    primaryKey: old.primaryKey.map((p) => toNew(p) ?? p),
+    ...(old.indexes ? { indexes: old.indexes.map((i) => ({ ...i, columns: i.columns.map((c) => (c === '' ? '' : toNew(c) ?? `\u0000dropped`)) })) } : {}),
+  };
+
+  // 1. rename / move the table, with its primary-key and index names
+  renameTable(old, def, dialect, naming, options, statements);
+
+  // types, to see which primary-key columns change type (Greenplum cannot do that in place)
+  const typeOf = (t: TableSchema, c: ColumnDef) => pgColumnType(t, c, overrides);
+  const typeChanged = survivors.filter((s) => typeOf(old, s.before).type !== typeOf(def, s.after).type);
+  const oldPk = oldRenamed.primaryKey.map((p) => naming.name(p));
+  const newPk = def.primaryKey.map((p) => naming.name(p));
+  const pkChanged = oldPk.join('\u0000') !== newPk.join('\u0000');
+  const distributionTouched =
+    dialect.distributionKeyTypeLocked &&
+    (typeChanged.some((s) => old.primaryKey.some((p) => p.toLowerCase() === s.before.name.toLowerCase())) ||
+      dropped.some((d) => old.primaryKey.some((p) => p.toLowerCase() === d.name.toLowerCase())));
+  const pkRebuild = pkChanged || distributionTouched;
+
+  // 2. indexes that change or go away
+  const indexSql = (t: TableSchema, idx: IndexDef) => (idx.columns.includes('\u0000dropped') ? { sql: null } : indexStatement(t, idx, dialect, naming));
+  const oldIdx = options.indexes === false || !old.indexes || !def.indexes ? [] : oldRenamed.indexes ?? [];
+  const newIdx = options.indexes === false || !old.indexes || !def.indexes ? [] : def.indexes;
+  const oldSql = new Map(oldIdx.map((i) => [i, indexSql(oldRenamed, i).sql]));
+  const newSql = new Map(newIdx.map((i) => [i, indexSql(def, i)]));
+  // Greenplum cannot redistribute randomly while a unique index exists: rebuild those too.
+  const rebuild = (sql: string) => distributionTouched && sql.startsWith('CREATE UNIQUE');
+  const keptSql = new Set<string>();
+  const pgName = (i: IndexDef) => pgIndexName(table, naming.name(i.name));
+  /** The CREATE INDEX statement without the index name: equal shapes differ only by name. */
+  const shape = (i: IndexDef, sql: string) => sql.replace(` ${quoteIdent(pgName(i))} ON `, ' ON ');
+  for (const [i, sql] of oldSql) {
+    if (sql === null) continue;
+    if (newIdx.some((n) => newSql.get(n)!.sql === sql) && !rebuild(sql)) {
+      keptSql.add(sql);
+      continue;
+    }
+    // RENAME INDEX: same definition under a new name
+    const renamed = newIdx.find((n) => {
+      const ns = newSql.get(n)!.sql;
+      return ns !== null && !keptSql.has(ns) && !oldIdx.some((o) => o.name.toLowerCase() === n.name.toLowerCase()) && shape(n, ns) === shape(i, sql) && !rebuild(sql);
+    });
+    if (renamed) {
+      statements.push(`ALTER INDEX IF EXISTS ${qualify(schema, pgName(i))} RENAME TO ${quoteIdent(pgName(renamed))}`);
+      keptSql.add(newSql.get(renamed)!.sql!);
+    } else {
+      statements.push(`DROP INDEX IF EXISTS ${qualify(schema, pgName(i))}`);
+    }
+  }
+
+  // 3. the old primary key, when the key changes
+  if (pkRebuild && oldPk.length > 0) alter(`DROP CONSTRAINT ${quoteIdent(pkConstraintName(table))}`);
+  let randomly = false;
+  if (pkRebuild && distributionTouched) {
+    const clause = dialect.setDistribution([]);
+    if (clause) {
+      alter(clause);
+      randomly = true;
+    }
+  }
+
+  // 4. dropped columns, 5. renamed columns (via temporary names when names are swapped)
+  for (const c of dropped) alter(`DROP COLUMN ${quoteIdent(naming.name(c.name))}`);
+  const moves = survivors
+    .map((s) => ({ from: naming.name(s.before.name), to: naming.name(s.after.name) }))
+    .filter((m) => m.from !== m.to);
+  const taken = new Set(survivors.map((s) => naming.name(s.before.name)));
+  if (moves.some((m) => taken.has(m.to))) {
+    moves.forEach((m, k) => alter(`RENAME COLUMN ${quoteIdent(m.from)} TO ${quoteIdent(`_my2pg_tmp_${k}`)}`));
+    moves.forEach((m, k) => alter(`RENAME COLUMN ${quoteIdent(`_my2pg_tmp_${k}`)} TO ${quoteIdent(m.to)}`));
+  } else {
+    for (const m of moves) alter(`RENAME COLUMN ${quoteIdent(m.from)} TO ${quoteIdent(m.to)}`);
+  }
+
+  // 6. added columns
+  const lastSurvivor = Math.max(-1, ...survivors.map((s) => def.columns.indexOf(s.after)));
+  for (const c of added) {
+    const { type, overridden } = typeOf(def, c);
+    const name = quoteIdent(naming.name(c.name));
+    const d = pgDefault(c, type, overridden);
+    if (d.note) notes.push(d.note);
+    const withDefault = d.sql !== null ? ` DEFAULT ${d.sql}` : '';
+    const fill = !c.nullable && d.sql === null ? implicitDefault(c, type, overridden) : null;
+    if (fill !== null) {
+      // MySQL gives existing rows the type's implicit value; Postgres needs it as a default.
+      alter(`ADD COLUMN ${name} ${type} DEFAULT ${fill} NOT NULL`);
+      alter(`ALTER COLUMN ${name} DROP DEFAULT`);
+    } else {
+      alter(`ADD COLUMN ${name} ${type}${withDefault}${c.nullable ? '' : ' NOT NULL'}`);
+    }
+    if (c.autoIncrement) notes.push(`column ${c.name}: MySQL numbered existing rows itself (AUTO_INCREMENT); they get ${fill ?? 'no value'} here until bootstrapped again`);
+    else if (fill !== null && d.note) notes.push(`column ${c.name}: existing rows get ${fill}, not MySQL's computed default`);
+    if (def.columns.indexOf(c) < lastSurvivor) notes.push(`column ${c.name}: appended at the end in Postgres (MySQL position ${def.columns.indexOf(c) + 1})`);
+  }
+
+  // 7. changed columns
+  for (const s of survivors) {
+    const name = quoteIdent(naming.name(s.after.name));
+    const before = typeOf(old, s.before);
+    const after = typeOf(def, s.after);
+    const oldDefault = pgDefault(s.before, before.type, before.overridden);
+    const newDefault = pgDefault(s.after, after.type, after.overridden);
+    const retyped = before.type !== after.type;
+    if (retyped) {
+      if (oldDefault.sql !== null) alter(`ALTER COLUMN ${name} DROP DEFAULT`);
+      alter(`ALTER COLUMN ${name} TYPE ${after.type} USING ${usingExpression(name, before.type, after.type)}`);
+      if (before.type.startsWith('timestamp') && after.type.startsWith('timestamp') && before.type.endsWith('with time zone') !== after.type.endsWith('with time zone')) {
+        notes.push(`column ${s.after.name}: DATETIME/TIMESTAMP conversion used the Postgres session time zone`);
+      }
+    }
+    if (s.before.nullable && !s.after.nullable) {
+      const fill = implicitDefault(s.after, after.type, after.overridden);
+      if (fill !== null) statements.push(`UPDATE ${q} SET ${name} = ${fill} WHERE ${name} IS NULL`);
+      alter(`ALTER COLUMN ${name} SET NOT NULL`);
+    } else if (!s.before.nullable && s.after.nullable) {
+      alter(`ALTER COLUMN ${name} DROP NOT NULL`);
+    }
+    if (retyped ? newDefault.sql !== null : oldDefault.sql !== newDefault.sql) {
+      alter(newDefault.sql !== null ? `ALTER COLUMN ${name} SET DEFAULT ${newDefault.sql}` : `ALTER COLUMN ${name} DROP DEFAULT`);
+    }
+    if (newDefault.note && (retyped || s.before.default !== s.after.default || s.before.defaultKind !== s.after.defaultKind)) notes.push(newDefault.note);
+  }
+  const order = (cols: string[]) => cols.filter((n) => survivors.some((s) => s.after.name === n)).join('\u0000');
+  if (order(oldRenamed.columns.map((c) => c.name)) !== order(def.columns.map((c) => c.name))) {
+    notes.push('column order changed in MySQL (FIRST/AFTER); Postgres keeps its order');
+  }
+
+  // 8. the new primary key (Greenplum: distributed by it first), 9. new and changed indexes
+  if (pkRebuild) {
+    const clause = dialect.setDistribution(newPk);
+    if (clause && !(randomly && newPk.length === 0)) alter(clause);
+    if (newPk.length > 0) alter(`ADD PRIMARY KEY (${newPk.map(quoteIdent).join(', ')})`);
+  }
+  for (const i of newIdx) {
+    const s = newSql.get(i)!;
+    if (s.sql !== null && keptSql.has(s.sql)) continue;
+    if (s.note) notes.push(s.note);
+    if (s.sql !== null) statements.push(s.sql);
+  }
+  return { statements, notes };
+}
+
+function renameTable(old: TableSchema, def: TableSchema, dialect: Dialect, naming: Naming, options: TranslateOptions, out: string[]): void {
+  const fromSchema = naming.name(old.database);
+  const fromTable = naming.name(old.table);
+  const toSchema = naming.name(def.database);
+  const toTable = naming.name(def.table);
+  if (fromSchema === toSchema && fromTable === toTable) return;
+  if (fromSchema === toSchema) {
+    out.push(`ALTER TABLE ${qualify(fromSchema, fromTable)} RENAME TO ${quoteIdent(toTable)}`);
+  } else {
+    out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(toSchema)}`);
+    if (fromTable === toTable) {
+      out.push(`ALTER TABLE ${qualify(fromSchema, fromTable)} SET SCHEMA ${quoteIdent(toSchema)}`);
+    } else {
+      // Through a temporary name: either final name may still be taken in the other schema.
+      const tmp = `_my2pg_tmp_${createHash('sha1').update(`${fromSchema}.${fromTable}`).digest('hex').slice(0, 12)}`;
+      out.push(`ALTER TABLE ${qualify(fromSchema, fromTable)} RENAME TO ${quoteIdent(tmp)}`);
+      out.push(`ALTER TABLE ${qualify(fromSchema, tmp)} SET SCHEMA ${quoteIdent(toSchema)}`);
+      out.push(`ALTER TABLE ${qualify(toSchema, tmp)} RENAME TO ${quoteIdent(toTable)}`);
+    }
+  }
+  if (fromTable === toTable) return;
+  // Postgres keeps index names on rename; ours are derived from the table name.
+  if (old.primaryKey.length > 0) {
+    out.push(`ALTER INDEX IF EXISTS ${qualify(toSchema, pkConstraintName(fromTable))} RENAME TO ${quoteIdent(pkConstraintName(toTable))}`);
+  }
+  if (options.indexes === false) return;
+  for (const idx of old.indexes ?? []) {
+    if (indexStatement(old, idx, dialect, naming).sql === null) continue;
+    const name = naming.name(idx.name);
+    out.push(`ALTER INDEX IF EXISTS ${qualify(toSchema, pgIndexName(fromTable, name))} RENAME TO ${quoteIdent(pgIndexName(toTable, name))}`);
+  }
+}
+
+/** The USING expression converting a column's values from one Postgres type to another. */
+export function usingExpression(col: string, from: string, to: string): string {
+  const textual = (t: string) => t === 'text' || /^(varchar|char)\(/.test(t);
+  const integral = (t: string) => ['smallint', 'integer', 'bigint'].includes(t) || /^numeric\(\d+,0\)$/.test(t);
+  if (textual(from) && to === 'bytea') return `convert_to(${col}, 'UTF8')`;
+  if (from === 'bytea' && textual(to)) return `convert_from(${col}, 'UTF8')::${to}`;
+  if (textual(from) && to === 'text[]') return `CASE WHEN ${col} = '' THEN '{}'::text[] ELSE string_to_array(${col}, ',') END`;
+  if (from === 'text[]' && textual(to)) return `array_to_string(${col}, ',')::${to}`;
+  if (from.startsWith('bit(') && (to.startsWith('bit(') || integral(to))) return `${col}::bigint::${to}`;
+  if (integral(from) && to.startsWith('bit(')) return `${col}::bigint::${to}`;
+  return `${col}::${to}`;
+}
+
+// ---- any schema change ---------------------------------------------------------------------------
+
+/**
+ * The statements for one SchemaChange (evolve.ts). CREATE TABLE without IF NOT EXISTS replaces
+ * a stale replica table; DROP TABLE always uses IF EXISTS (the replica may never have had the
+ * table). Throws My2pgError('UNSUPPORTED_DDL') for CREATE TABLE … SELECT, whose definition must
+ * come from the source (translate the capture's table-create event with its `def` instead).
+ */
+export function translateSchemaChange(change: SchemaChange, dialect: Dialect, naming: Naming, options: TranslateOptions = {}): DdlTranslation {
+  const none = (): DdlTranslation => ({ statements: [], notes: [] });
+  switch (change.kind) {
+    case 'create-database':
+      return { statements: [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(naming.name(change.database))}`], notes: [] };
+    case 'drop-database':
+      return { statements: [`DROP SCHEMA IF EXISTS ${quoteIdent(naming.name(change.database))} CASCADE`], notes: [] };
+    case 'alter-database':
+      return none(); // charset and collation have no Postgres counterpart
+    case 'create-table': {
+      const def = change.def;
+      const statements = [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(naming.name(def.database))}`];
+      if (!change.ifNotExists) statements.push(`DROP TABLE IF EXISTS ${qualify(naming.name(def.database), naming.name(def.table))}`);
+      const t = translateCreateTable(def, dialect, naming, options, change.ifNotExists);
+      return { statements: [...statements, ...t.statements], notes: t.notes };
+    }
+    case 'create-table-select':
+      throw new My2pgError(
+        'UNSUPPORTED_DDL',
+        `CREATE TABLE ${change.table.database}.${change.table.table} … SELECT: its columns come from the query; translate the table definition read from the source`,
+      );
+    case 'alter-table':
+      return translateTableAlter(change.old, change.def, change.renames, dialect, naming, options);
+    case 'drop-table':
+      return { statements: [`DROP TABLE IF EXISTS ${qualify(naming.name(change.table.database), naming.name(change.table.table))}`], notes: [] };
+    case 'truncate-table':
+      return { statements: [`TRUNCATE ${qualify(naming.name(change.table.database), naming.name(change.table.table))}`], notes: [] };
+  }
+}
+
+/**
+ * Parses, evolves and translates one statement against known schemas: the whole DDL path in
+ * one call. Returns the schemas after the statement and the statements for the replica.
+ */
+export function translateStatement(
+  sql: string,
+  defaultDatabase: string,
+  schemas: ReadonlyMap<string, TableSchema>,
+  dialect: Dialect,
+  naming: Naming,
+  options: TranslateOptions = {},
+): DdlTranslation & { schemas: Map<string, TableSchema>; changes: SchemaChange[] } {
+  const { schemas: after, changes } = evolveSchema(parseDdl(sql, defaultDatabase), schemas);
+  const statements: string[] = [];
+  const notes: string[] = [];
+  for (const ch of changes) {
+    const t = translateSchemaChange(ch, dialect, naming, options);
+    statements.push(...t.statements);
+    notes.push(...t.notes);
+  }
+  return { schemas: after, changes, statements, notes };
+}
