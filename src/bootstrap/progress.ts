@@ -39,7 +39,7 @@ export class Progress {
     } else if (final || Date.now() - this.lastLog >= this.logEveryMs) {
       this.lastLog = Date.now();
       this.log.info(
-        { table: s.table, rows_done: s.rowsDone, rows_estimated: s.rowsEstimated, chunks_done: s.chunksDone, chunks_planned: s.chunksPlanned,
+        { rows_done: s.rowsDone, rows_estimated: s.rowsEstimated, chunks_done: s.chunksDone, chunks_planned: s.chunksPlanned,
           rows_per_s: Math.round(rate), eta_s: eta === null ? null : Math.round(eta) },
         final ? 'bootstrap table done' : 'bootstrap progress',
       );

@@ -22,7 +22,7 @@ async function createBigTable(conn: mysql.Connection, db: string, rows: number):
     note TEXT, created DATETIME(6), flag TINYINT(1), tag ENUM('a','b','c'), raw VARBINARY(16)) CHARACTER SET utf8mb4`);
   await conn.query(`INSERT INTO \`${db}\`.big SELECT seq * 2, seq % 1000, seq / 7, seq / 3, CONCAT('name-', seq),
     IF(seq % 10 = 0, NULL, REPEAT('x', seq % 50)), TIMESTAMP('2020-01-01') + INTERVAL seq SECOND + INTERVAL seq % 1000000 MICROSECOND,
-    seq % 2, ELT(1 + seq % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(seq), 8, '0')) FROM seq_1_to_${rows}`);
+    seq % 2, ELT(1 + seq % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(seq), 8, '0')) FROM \`${db}\`.seq_1_to_${rows}`);
 }
 
 /** Updates, deletes and inserts rows of `big` until stopped; returns the statement count. */
@@ -78,7 +78,7 @@ test('run bootstraps 1M existing rows on first start while a workload writes, an
     console.log(`# workload statements during the bootstrap: ${await workload.stop()}`);
     await writer.end();
   }
-  assert.match(proc.log(), /bootstrap complete/);
+  await waitFor('the bootstrap to log its end', async () => /bootstrap complete/.test(proc.log()), 10_000);
   await assertReplicaConverges(f, ['big'], 120_000);
   await proc.kill();
 });
@@ -129,7 +129,7 @@ test('two bullmq workers share one table\'s chunks', { timeout: 300_000 }, async
   const queue = `my2pg-test-${randomSuffix()}`;
   try {
     await f.conn.query(`CREATE TABLE \`${f.db}\`.shared (a INT NOT NULL, b VARCHAR(20) NOT NULL, v DOUBLE, PRIMARY KEY (a, b))`);
-    await f.conn.query(`INSERT INTO \`${f.db}\`.shared SELECT seq DIV 4, CONCAT('k', seq % 4), seq / 3 FROM seq_1_to_60000`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.shared SELECT seq DIV 4, CONCAT('k', seq % 4), seq / 3 FROM \`${f.db}\`.seq_1_to_60000`);
     const common = ['--source', mysqlUrl(), '--target', replica.url, '--redis', redisUrl(), '--bootstrap-queue', queue, '--bootstrap-concurrency', '1'];
     const helper = start(['bootstrap', '--worker', ...common]);
     await waitFor('the worker to wait for chunks', async () => /waiting for chunks/.test(helper.log()), 30_000);

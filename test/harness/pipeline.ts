@@ -78,8 +78,10 @@ export async function assertReplicaConverges(f: PipelineFixture, tables: string[
       assert.ok(s, `table ${t} was never compared`);
       console.log(`# ${t}: ${s.source.length} source rows, ${s.replica.length} replica rows`);
       assert.equal(s.replica.length, s.source.length, `${t}: row count`);
-      const missing = s.source.filter((r) => !s.replica.includes(r)).slice(0, 3);
-      const extra = s.replica.filter((r) => !s.source.includes(r)).slice(0, 3);
+      const inReplica = new Set(s.replica);
+      const inSource = new Set(s.source);
+      const missing = s.source.filter((r) => !inReplica.has(r)).slice(0, 3);
+      const extra = s.replica.filter((r) => !inSource.has(r)).slice(0, 3);
       assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${t} differs`);
     }
   } finally {
