@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup-debian.sh
+bash scripts/setup-debian.sh --bench
 npm run build --silent
 exec bash scripts/with-servers.sh node dist/bench/run.js "$@"

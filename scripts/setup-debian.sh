@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what my2pg's tests and demo need on Debian/Ubuntu, when missing:
 # Node.js 20+, Java 17+ and Maven (for the Kafka broker's jars), MariaDB server binaries,
-# PostgreSQL (running), and the npm dependencies. Safe to run again.
+# PostgreSQL and Redis (running), and the npm dependencies; `--bench` adds pgloader (the
+# bootstrap benchmark's reference). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,8 @@ have mvn || missing+=(maven)
 { have mariadbd || [ -x /usr/sbin/mariadbd ]; } || missing+=(mariadb-server)
 have mariadb-install-db || missing+=(mariadb-server)
 { have pg_ctlcluster && ls /etc/postgresql/*/main >/dev/null 2>&1; } || missing+=(postgresql)
+have redis-server || missing+=(redis-server)
+{ [ "${1:-}" != --bench ] || have pgloader; } || missing+=(pgloader)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root apt-get update -qq
@@ -33,6 +36,13 @@ if [ -z "${MY2PG_TEST_PG_URL:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   log "starting PostgreSQL"
   for v in $(ls /etc/postgresql); do as_root pg_ctlcluster --skip-systemctl-redirect "$v" main start || true; done
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+# Redis for the bootstrap job queue (unless the tests get a URL).
+if [ -z "${MY2PG_TEST_REDIS_URL:-}" ] && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' >/dev/null
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -8,6 +8,17 @@
  * ("1.0E10", "4.9E-324"). `v` is the value itself (for a FLOAT, the float32 value).
  */
 export function javaFloatingString(v: number, float = false): string {
+  // Fast path: in the plain range a double's shortest form is JavaScript's, plus Java's ".0".
+  const abs = Math.abs(v);
+  if (!float && abs >= 1e-3 && abs < 1e7) {
+    const s = String(v);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  return javaFloatingStringBySearch(v, float);
+}
+
+/** The general case of javaFloatingString (exported for its tests). */
+export function javaFloatingStringBySearch(v: number, float = false): string {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
   if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';

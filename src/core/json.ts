@@ -79,7 +79,7 @@ export function stringifyJson(value: JsonValue | undefined): string {
  */
 export function parseJsonValue(text: string): JsonValue {
   const c = text.charCodeAt(0);
-  if (c === 34 /* " */) return JSON.parse(text) as string;
+  if (c === 34 /* " */) return text.indexOf('\\') < 0 ? text.slice(1, -1) : (JSON.parse(text) as string);
   if (c === 45 /* - */ || (c >= 48 && c <= 57)) return new JsonNumber(text);
   if (text === 'null') return null;
   if (text === 'true' || text === 'false') return text === 'true';

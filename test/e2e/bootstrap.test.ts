@@ -10,20 +10,11 @@ import { readTopic } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, redisUrl, waitFor, type My2pgProcess } from '../harness/servers.js';
 import { rng } from '../harness/workload.js';
+import { createBigTable } from '../harness/big-table.js';
 
 const { fixture, start } = usePipelineFixture();
 
 const BIG_ROWS = 1_000_000;
-
-/** A 10-column mixed-type table filled with `rows` rows from MariaDB's sequence engine. */
-async function createBigTable(conn: mysql.Connection, db: string, rows: number): Promise<void> {
-  await conn.query(`CREATE TABLE \`${db}\`.big (
-    id BIGINT UNSIGNED NOT NULL PRIMARY KEY, qty INT NOT NULL, price DECIMAL(20,6), ratio DOUBLE, name VARCHAR(64),
-    note TEXT, created DATETIME(6), flag TINYINT(1), tag ENUM('a','b','c'), raw VARBINARY(16)) CHARACTER SET utf8mb4`);
-  await conn.query(`INSERT INTO \`${db}\`.big SELECT seq * 2, seq % 1000, seq / 7, seq / 3, CONCAT('name-', seq),
-    IF(seq % 10 = 0, NULL, REPEAT('x', seq % 50)), TIMESTAMP('2020-01-01') + INTERVAL seq SECOND + INTERVAL seq % 1000000 MICROSECOND,
-    seq % 2, ELT(1 + seq % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(seq), 8, '0')) FROM \`${db}\`.seq_1_to_${rows}`);
-}
 
 /** Updates, deletes and inserts rows of `big` until stopped; returns the statement count. */
 function startWorkload(conn: mysql.Connection, db: string, seed: number): { stop: () => Promise<number> } {

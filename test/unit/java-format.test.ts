@@ -32,3 +32,13 @@ test('strings are escaped as Jackson writes them', () => {
   assert.equal(jacksonString('q"b\\/\u007f'), '"q\\"b\\\\/\u007f"');
   assert.equal(jacksonString('tab\tnl\n'), '"tab\\tnl\\n"');
 });
+
+test('the plain-range fast path of Double.toString agrees with the general search', async () => {
+  const { javaFloatingString, javaFloatingStringBySearch } = await import('../../src/core/java-format.js');
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const values = [1e-3, 0.1, 0.5, 1, 2, 100, 1234.5, 9999999.999999998, 1 / 3, 2 / 3, 0.30000000000000004];
+  for (let i = 0; i < 20000; i++) values.push(10 ** (rand() * 10 - 3) * (rand() < 0.5 ? -1 : 1));
+  for (let i = 0; i < 2000; i++) values.push(Math.round(rand() * 1e7) / 100, Math.round(rand() * 1e5));
+  for (const v of values) assert.equal(javaFloatingString(v), javaFloatingStringBySearch(v), String(v));
+});

@@ -1,0 +1,13 @@
+// The 10-column mixed-type table of the bootstrap tests and benchmark, filled deterministically
+// from MariaDB's sequence engine (ids 2, 4, 6, …, so inserts can land between them).
+
+import type mysql from 'mysql2/promise';
+
+export async function createBigTable(conn: mysql.Connection, db: string, rows: number, table = 'big'): Promise<void> {
+  await conn.query(`CREATE TABLE \`${db}\`.\`${table}\` (
+    id BIGINT UNSIGNED NOT NULL PRIMARY KEY, qty INT NOT NULL, price DECIMAL(20,6), ratio DOUBLE, name VARCHAR(64),
+    note TEXT, created DATETIME(6), flag TINYINT(1), tag ENUM('a','b','c'), raw VARBINARY(16)) CHARACTER SET utf8mb4`);
+  await conn.query(`INSERT INTO \`${db}\`.\`${table}\` SELECT seq * 2, seq % 1000, seq / 7, seq / 3, CONCAT('name-', seq),
+    IF(seq % 10 = 0, NULL, REPEAT('x', seq % 50)), TIMESTAMP('2020-01-01') + INTERVAL seq SECOND + INTERVAL seq % 1000000 MICROSECOND,
+    seq % 2, ELT(1 + seq % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(seq), 8, '0')) FROM \`${db}\`.seq_1_to_${rows}`);
+}
