@@ -11,8 +11,6 @@ CREATE TABLE IF NOT EXISTS _my2pg.bootstrap_tables (
   key_columns    text        NOT NULL,
   where_clause   text,
   chunk_rows     integer     NOT NULL,
-  -- Keys changed by the stream while copying, so a chunk never overwrites a newer version.
-  touched_table  text,
   rows_estimated bigint      NOT NULL DEFAULT 0,
   -- Upper bound of the last planned chunk (JSON array), and whether planning reached the end.
   planned_upto   text,

@@ -2,7 +2,7 @@
 // in stream order, and the consumed positions (DESIGN §6.3). Redelivered messages are dropped.
 
 import type { Client } from 'pg';
-import { activeBootstraps, lockForApply, tableKey, type ActiveBootstraps } from '../bootstrap/registry.js';
+import { activeBootstraps, lockBootstrappedTable, tableKey, type ActiveBootstraps } from '../bootstrap/registry.js';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { ChangeEvent, DdlEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -143,10 +143,7 @@ export class Applier {
         );
       }
       const ctx: WriteContext = { client: this.client, dialect: this.opts.dialect, naming: this.opts.naming, losses: this.losses, stagingSeq: this.stagingSeq++ };
-      if (this.bootstrapping.has(tableKey(schema, name))) {
-        const bootstrap = await lockForApply(this.client, schema, name);
-        ctx.touchedTable = bootstrap?.touchedTable ?? undefined;
-      }
+      if (this.bootstrapping.has(tableKey(schema, name))) await lockBootstrappedTable(this.client, schema, name);
       try {
         await writeTableChanges(ctx, table, events);
       } catch (err) {

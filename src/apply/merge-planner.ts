@@ -19,43 +19,23 @@ export interface MergePlan {
   copyIntoStaging: string;
   deleteMatched: string;
   insertUpserts: string;
-  /** With `touched.record`: adds the batch's keys to the touched-keys table. */
-  recordTouched?: string;
 }
 
-/**
- * The keys the stream changed while a table is being bootstrapped (docs/BOOTSTRAP.md): apply
- * records its keys there (`record`); a bootstrap chunk leaves those keys alone (`skip`).
- */
-export interface TouchedKeys {
-  /** Qualified, quoted name of the table holding the keys (primary-key columns only). */
-  table: string;
-  mode: 'record' | 'skip';
-}
-
-export function planMerge(t: MergeTable, staging: string, dialect: Dialect, touched?: TouchedKeys): MergePlan {
+export function planMerge(t: MergeTable, staging: string, dialect: Dialect): MergePlan {
   const stage = quoteIdent(staging);
   const target = qualify(t.schema, t.table);
   const cols = t.columns.map((c) => quoteIdent(c.name));
   const colDefs = t.columns.map((c) => `${quoteIdent(c.name)} ${c.pgType}`);
-  const keys = t.primaryKey.map(quoteIdent);
-  const keyMatch = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
-  const untouched =
-    touched?.mode === 'skip'
-      ? ` AND NOT EXISTS (SELECT 1 FROM ${touched.table} AS x WHERE ${keys.map((k) => `x.${k} = s.${k}`).join(' AND ')})`
-      : '';
+  const keyMatch = t.primaryKey.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
   return {
     createStaging:
       `CREATE TEMP TABLE ${stage} (${quoteIdent(OP_COLUMN)} "char" NOT NULL, ${colDefs.join(', ')}) ` +
       `ON COMMIT DROP${dialect.tableSuffix(t.primaryKey)}`,
     copyIntoStaging: `COPY ${stage} (${quoteIdent(OP_COLUMN)}, ${cols.join(', ')}) FROM STDIN`,
-    deleteMatched: `DELETE FROM ${target} AS t USING ${stage} AS s WHERE ${keyMatch}${untouched}`,
+    deleteMatched: `DELETE FROM ${target} AS t USING ${stage} AS s WHERE ${keyMatch}`,
     insertUpserts:
-      `INSERT INTO ${target} (${cols.join(', ')}) SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM ${stage} AS s ` +
-      `WHERE s.${quoteIdent(OP_COLUMN)} = 'U'${untouched}`,
-    ...(touched?.mode === 'record' && {
-      recordTouched: `INSERT INTO ${touched.table} (${keys.join(', ')}) SELECT ${keys.map((k) => `s.${k}`).join(', ')} FROM ${stage} AS s`,
-    }),
+      `INSERT INTO ${target} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${stage} ` +
+      `WHERE ${quoteIdent(OP_COLUMN)} = 'U'`,
   };
 }
 

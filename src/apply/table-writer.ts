@@ -20,8 +20,6 @@ export interface WriteContext {
   losses: LossCounter;
   /** Unique per transaction, for staging-table names. */
   stagingSeq: number;
-  /** Set while the table is being bootstrapped: where its changed keys are recorded. */
-  touchedTable?: string;
 }
 
 /** Target columns in order, each with the source (MySQL) name its values come under. */
@@ -68,8 +66,7 @@ async function mergeByKey(ctx: WriteContext, table: TargetTable, bindings: Colum
   });
   const changes = reduceByKey(events, pkSources);
   const pkSet = new Set(table.primaryKey);
-  const touched = ctx.touchedTable ? { table: ctx.touchedTable, mode: 'record' as const } : undefined;
-  const plan = planMerge(table, `_my2pg_stage_${ctx.stagingSeq}`, ctx.dialect, touched);
+  const plan = planMerge(table, `_my2pg_stage_${ctx.stagingSeq}`, ctx.dialect);
   await ctx.client.query(plan.createStaging);
   const lines = function* () {
     for (const ch of changes.values()) {
@@ -86,7 +83,6 @@ async function mergeByKey(ctx: WriteContext, table: TargetTable, bindings: Colum
   await copyLines(ctx.client, plan.copyIntoStaging, lines());
   await ctx.client.query(plan.deleteMatched);
   await ctx.client.query(plan.insertUpserts);
-  if (plan.recordTouched) await ctx.client.query(plan.recordTouched);
 }
 
 /** No primary key: every change in stream order; duplicates are kept (docs/OPERATIONS.md). */

@@ -1,142 +1,42 @@
 // Bootstraps tables: registers each (docs/BOOTSTRAP.md), plans its key-range chunks, hands them to
 // the job queue, watches them finish, and completes it. Resumes unfinished bootstraps.
 
-import { hostname } from 'node:os';
 import type { Connection } from 'mysql2/promise';
 import pg from 'pg';
-import { LossCounter } from '../apply/loss-counter.js';
 import type { TableFilter } from '../capture/filter.js';
 import { listDatabases, listTables } from '../capture/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
 import { createTable } from '../ddl/translate.js';
-import type { TypeOverrides } from '../ddl/type-overrides.js';
 import { Catalog, type TargetTable } from '../target/catalog.js';
 import { migrateControlSchema } from '../target/control-schema.js';
-import type { Dialect } from '../target/dialect.js';
-import type { Naming } from '../target/naming.js';
 import { quoteIdent } from '../target/quote.js';
-import { copyChunk } from './chunk-copier.js';
 import { planChunks } from './chunk-planner.js';
-import { BullChunkQueue, InProcessQueue, startBullWorker, type ChunkJob, type ChunkQueue } from './job-queue.js';
+import { ChunkThreads } from './chunk-threads.js';
+import { ChunkWorker, type BootstrapOptions } from './chunk-worker.js';
+import { BullChunkQueue, InProcessQueue, startBullWorker, type ChunkHandler, type ChunkQueue } from './job-queue.js';
 import { Progress } from './progress.js';
-import {
-  addChunk,
-  completeBootstrap,
-  readBootstrap,
-  readChunks,
-  registerBootstrap,
-  touchedTableName,
-  type BootstrapTable,
-} from './registry.js';
+import { addChunk, completeBootstrap, readBootstrap, readChunks, registerBootstrap, type BootstrapTable } from './registry.js';
 import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
 
-/** Receives bootstrap events for other consumers (Maxwell's bootstrap-* on Kafka). */
-export interface BootstrapEvents {
-  start(db: string, table: string): Promise<void>;
-  /** One row: each column's encoded JSON value, in definition order; may buffer. */
-  row(src: SourceTable, values: string[]): void;
-  /** Sends what row() buffered; called before a chunk counts as done. */
-  flush(): Promise<void>;
-  complete(db: string, table: string): Promise<void>;
-}
+export type { BootstrapEvents, BootstrapOptions } from './chunk-worker.js';
 
-export interface BootstrapOptions {
-  sourceUrl: string;
-  targetUrl: string;
-  dialect: Dialect;
-  naming: Naming;
-  typeOverrides?: TypeOverrides;
-  where?: string | null;
-  chunkRows: number;
-  /** Chunks copied at once by this process. */
-  concurrency: number;
-  /** With Redis, chunk jobs go through bullmq and other `bootstrap --worker` processes help. */
-  redisUrl?: string;
-  queueName: string;
-  /**
-   * Wait for the stream to create a missing replica table (for `run`, whose capture creates it
-   * after fixing its start position) instead of creating it here.
-   */
-  waitForTables?: boolean;
-  events?: BootstrapEvents;
-  log: Logger;
-}
-
-const POLL_MS = 200;
-
-/** Copies chunks: the job handler of both queues. */
-export class ChunkWorker {
-  private readonly pool: pg.Pool;
-  private readonly catalog = new Catalog();
-  private readonly sources = new Map<string, Promise<SourceTable>>();
-  /** Tables where a chunk met existing keys: later chunks go through staging straight away. */
-  private readonly noDirect = new Set<string>();
-  readonly losses: LossCounter;
-  private slot = 0;
-
-  constructor(private readonly opts: BootstrapOptions) {
-    this.pool = new pg.Pool({ connectionString: opts.targetUrl, max: Math.max(opts.concurrency, 1) });
-    this.losses = new LossCounter(opts.log);
+/**
+ * Where chunks are copied: on worker threads, one per concurrent chunk, or in this thread when
+ * rows must also go to Kafka (the producer lives here).
+ */
+function chunkHandler(opts: BootstrapOptions): { handle: ChunkHandler; close(): Promise<void> } {
+  if (opts.events || opts.concurrency < 1) {
+    const w = new ChunkWorker(opts);
+    return { handle: w.handle, close: () => w.close() };
   }
-
-  readonly handle = async (job: ChunkJob): Promise<void> => {
-    const { opts } = this;
-    const client = await this.pool.connect();
-    const worker = `${hostname()}:${process.pid}:${++this.slot}`;
-    try {
-      const b = await readBootstrap(client, job.db, job.table);
-      if (!b || b.state !== 'copying') return; // finished or restarted meanwhile
-      const src = await this.source(job.db, job.table);
-      const table = await this.catalog.table(client, b.targetSchema, b.targetTable);
-      if (!table) throw new My2pgError('TARGET', `replica table ${b.targetSchema}.${b.targetTable} disappeared during its bootstrap`);
-      const key = `${job.db}\u0000${job.table}`;
-      const events = opts.events;
-      const result = await copyChunk(
-        () => connectForBootstrap(opts.sourceUrl),
-        src,
-        b,
-        job.chunkNo,
-        { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, onRow: events && ((values) => events.row(src, values)) },
-        worker,
-        !this.noDirect.has(key),
-      );
-      if (result.path === 'merge') this.noDirect.add(key);
-      if (events) await events.flush();
-    } catch (err) {
-      this.catalog.invalidate();
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
-
-  private source(db: string, table: string): Promise<SourceTable> {
-    const key = `${db}\u0000${table}`;
-    let p = this.sources.get(key);
-    if (!p) {
-      p = (async () => {
-        const conn = await connectForBootstrap(this.opts.sourceUrl);
-        try {
-          return await describeSourceTable(conn, db, table);
-        } finally {
-          await conn.end();
-        }
-      })();
-      p.catch(() => this.sources.delete(key));
-      this.sources.set(key, p);
-    }
-    return p;
-  }
-
-  async close(): Promise<void> {
-    await this.pool.end();
-  }
+  const config = { sourceUrl: opts.sourceUrl, targetUrl: opts.targetUrl, dialect: opts.dialect.name, keepCase: opts.naming.keepCase, logLevel: opts.log.level };
+  const threads = new ChunkThreads(config, opts.concurrency);
+  return { handle: threads.handle, close: () => threads.close() };
 }
 
 /** `my2pg bootstrap --worker`: copies chunks from the Redis queue until stopped. */
 export async function runBootstrapWorker(opts: BootstrapOptions & { redisUrl: string }, stopped: Promise<void>): Promise<void> {
-  const worker = new ChunkWorker(opts);
+  const worker = chunkHandler(opts);
   const bull = startBullWorker(opts.redisUrl, opts.queueName, worker.handle, opts.concurrency, opts.log);
   opts.log.info({ queue: opts.queueName, concurrency: opts.concurrency }, 'bootstrap worker waiting for chunks');
   await stopped;
@@ -176,7 +76,7 @@ export class Bootstrapper {
     await target.connect().catch((err: Error) => {
       throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${err.message}`, { retriable: true, cause: err });
     });
-    const worker = new ChunkWorker(opts);
+    const worker = chunkHandler(opts);
     let bullWorker: { close(): Promise<void> } | null = null;
     let queue: ChunkQueue;
     if (opts.redisUrl) {
@@ -207,26 +107,20 @@ export class Bootstrapper {
     const src = await describeSourceTable(source, db, table);
     const replica = await this.replicaTable(target, src);
     let b = await readBootstrap(target, db, table);
-    if (b?.state === 'copying') {
+    if (b?.state === 'copying' && b.where === (opts.where ?? null)) {
       log.info('resuming bootstrap');
     } else {
-      const touched = replica.primaryKey.length > 0 ? touchedTableName(db, table) : null;
-      await registerBootstrap(
-        target,
-        {
-          sourceDb: db,
-          sourceTable: table,
-          targetSchema: replica.schema,
-          targetTable: replica.table,
-          keyColumns: src.key,
-          where: opts.where ?? null,
-          chunkRows: opts.chunkRows,
-          touchedTable: touched,
-          rowsEstimated: src.rowsEstimated,
-        },
-        replica.primaryKey.map((k) => replica.byName.get(k)!),
-        (pk) => opts.dialect.tableSuffix(pk),
-      );
+      if (b?.state === 'copying') log.warn({ was: b.where, now: opts.where ?? null }, 'the --where condition changed: starting the bootstrap over');
+      await registerBootstrap(target, {
+        sourceDb: db,
+        sourceTable: table,
+        targetSchema: replica.schema,
+        targetTable: replica.table,
+        keyColumns: src.key,
+        where: opts.where ?? null,
+        chunkRows: opts.chunkRows,
+        rowsEstimated: src.rowsEstimated,
+      });
       b = (await readBootstrap(target, db, table))!;
       if (src.key.length === 0) log.warn('no primary or NOT NULL unique key: the table is copied in one pass (docs/BOOTSTRAP.md)');
       await opts.events?.start(db, table);
@@ -255,7 +149,8 @@ export class Bootstrapper {
   }
 
   private async plan(source: Connection, src: SourceTable, b: BootstrapTable, chunkNo: number, target: pg.Client, queue: ChunkQueue): Promise<void> {
-    for await (const c of planChunks(source, src, b.plannedUpto, b.chunkRows, b.where)) {
+    const chunks = planChunks(source, src, b.plannedUpto, b.chunkRows, b.where);
+    for await (const c of refusedQuery(chunks, b)) {
       await addChunk(target, b.sourceDb, b.sourceTable, { chunkNo, lower: c.lower, upper: c.upper }, c.last);
       await queue.add({ db: b.sourceDb, table: b.sourceTable, chunkNo });
       chunkNo++;
@@ -284,4 +179,17 @@ export class Bootstrapper {
   }
 }
 
+/** A query the source refuses (a bad `--where`, missing privileges) is a configuration error. */
+async function* refusedQuery<T>(gen: AsyncGenerator<T>, b: BootstrapTable): AsyncGenerator<T> {
+  try {
+    yield* gen;
+  } catch (err) {
+    const sqlMessage = (err as { sqlMessage?: string }).sqlMessage;
+    if (!sqlMessage) throw err;
+    const hint = b.where ? ` (check --where ${JSON.stringify(b.where)})` : '';
+    throw new My2pgError('CONFIG', `bootstrap of ${b.sourceDb}.${b.sourceTable}: the source refused the chunk query${hint}: ${sqlMessage}`);
+  }
+}
+
+const POLL_MS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

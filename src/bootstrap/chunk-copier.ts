@@ -1,17 +1,17 @@
 // Copies one chunk: reads its key range from MySQL and COPYs it into the replica, straight into
-// the target when nothing can conflict, through staging otherwise, leaving alone the keys the
-// stream changed meanwhile (docs/BOOTSTRAP.md). One Postgres transaction per chunk.
+// the target when no key is there yet, through staging and a merge otherwise. One Postgres
+// transaction per chunk, holding the table's bootstrap lock from before the read until commit,
+// so no change committed after the read is applied before the chunk (docs/BOOTSTRAP.md).
 
-import type { Readable } from 'node:stream';
 import type { Connection } from 'mysql2/promise';
 import type { ClientBase } from 'pg';
-import { encodeValue } from '../capture/row-encoder.js';
+import { encodeValue, type EncodeKind } from '../capture/row-encoder.js';
 import { My2pgError } from '../core/errors.js';
 import { parseJsonValue } from '../core/json.js';
 import type { LossCounter } from '../apply/loss-counter.js';
 import { planMerge } from '../apply/merge-planner.js';
 import type { TargetTable } from '../target/catalog.js';
-import { copyRows } from '../target/copy.js';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { copyField, toPgText } from '../target/pg-value.js';
@@ -64,10 +64,10 @@ export async function copyChunk(
       // One pass over a table without a usable key: the copy replaces the replica's rows.
       await pg.query(`DELETE FROM ${qualify(t.table.schema, t.table.table)}`);
       result = { rows: await copyRange(pg, copyIntoTargetSql(src, t), read, line), path: 'direct' };
-    } else if (tryDirect && t.table.primaryKey.length > 0 && !(await anyTouched(pg, b))) {
+    } else if (tryDirect && t.table.primaryKey.length > 0) {
       result = await tryDirectCopy(pg, copyIntoTargetSql(src, t), read, line);
     }
-    result ??= await mergeThroughStaging(src, b, t, read, line, chunkNo);
+    result ??= await mergeThroughStaging(src, t, read, line, chunkNo);
     await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, worker);
     await pg.query('COMMIT');
     return result;
@@ -91,7 +91,6 @@ async function tryDirectCopy(pg: ClientBase, sql: string, read: () => Promise<Ra
 
 async function mergeThroughStaging(
   src: SourceTable,
-  b: BootstrapTable,
   t: ChunkTarget,
   read: () => Promise<RangeRead>,
   line: (r: unknown[]) => string,
@@ -99,8 +98,7 @@ async function mergeThroughStaging(
 ): Promise<ChunkResult> {
   const key = t.table.primaryKey.length > 0 ? t.table.primaryKey : src.key.map((k) => t.naming.name(k));
   const columns = src.def.columns.map((c) => t.table.byName.get(t.naming.name(c.name))!);
-  const touched = b.touchedTable ? { table: b.touchedTable, mode: 'skip' as const } : undefined;
-  const plan = planMerge({ ...t.table, columns, primaryKey: key }, `_my2pg_chunk_${chunkNo}`, t.dialect, touched);
+  const plan = planMerge({ ...t.table, columns, primaryKey: key }, `_my2pg_chunk_${chunkNo}`, t.dialect);
   await t.pg.query(plan.createStaging);
   const rows = await copyRange(t.pg, plan.copyIntoStaging, read, (r) => `U\t${line(r)}`);
   await t.pg.query(plan.deleteMatched);
@@ -108,32 +106,63 @@ async function mergeThroughStaging(
   return { rows, path: 'merge' };
 }
 
-async function anyTouched(pg: ClientBase, b: BootstrapTable): Promise<boolean> {
-  if (!b.touchedTable) return false;
-  const res = await pg.query(`SELECT EXISTS (SELECT 1 FROM ${b.touchedTable}) AS any`);
-  return res.rows[0].any as boolean;
-}
-
+/** A started SELECT of a chunk's range: its rows arrive as 'result' events. */
 interface RangeRead {
-  rows: Readable;
   conn: Connection;
+  raw: import('mysql2').Connection;
+  query: import('mysql2').Query;
 }
 
 async function readRange(source: () => Promise<Connection>, src: SourceTable, b: BootstrapTable, lower: BootstrapTable['plannedUpto'], upper: BootstrapTable['plannedUpto']): Promise<RangeRead> {
   const conn = await source();
   const range = src.key.length > 0 ? keyRange(src.key, lower, upper) : { sql: '1=1', params: [] };
   const sql = `SELECT ${selectList(src.def)} FROM ${fromClause(src.def)} WHERE ${range.sql}${b.where ? ` AND (${b.where})` : ''}`;
-  // The callback API underneath streams rows with backpressure.
+  // The callback API underneath: rows as events, and pause()/resume() for backpressure.
   const raw = (conn as unknown as { connection: import('mysql2').Connection }).connection;
-  const rows = raw.query({ sql, values: range.params, rowsAsArray: true }).stream({ highWaterMark: 2000 });
-  return { rows, conn };
+  return { conn, raw, query: raw.query({ sql, values: range.params, rowsAsArray: true }) };
 }
 
-/** Runs a read into a COPY; the MySQL connection is closed either way (destroyed on failure). */
+const COPY_CHUNK = 65536;
+
+/**
+ * Runs a read into a COPY: rows become lines, sent in chunks of about 64 KiB; the MySQL
+ * connection pauses while Postgres catches up. The connection is closed either way (destroyed
+ * on failure, which also aborts the COPY). Resolves to the number of rows.
+ */
 async function copyRange(pg: ClientBase, sql: string, read: () => Promise<RangeRead>, line: (r: unknown[]) => string): Promise<number> {
-  const { rows, conn } = await read();
+  const { conn, raw, query } = await read();
+  const copy = pg.query(copyFrom(sql));
+  let n = 0;
+  let buf = '';
   try {
-    const n = await copyRows<unknown[]>(pg, sql, rows, line);
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        copy.destroy(err);
+        reject(err);
+      };
+      query.on('result', (row) => {
+        if (failed) return;
+        n++;
+        try {
+          buf += line(row as unknown as unknown[]);
+        } catch (err) {
+          return fail(err as Error);
+        }
+        if (buf.length < COPY_CHUNK) return;
+        if (!copy.write(buf)) {
+          raw.pause();
+          copy.once('drain', () => raw.resume());
+        }
+        buf = '';
+      });
+      query.on('error', fail);
+      query.on('end', () => copy.end(buf || undefined));
+      copy.on('error', reject);
+      copy.on('finish', resolve);
+    });
     await conn.end();
     return n;
   } catch (err) {
@@ -147,15 +176,19 @@ function copyIntoTargetSql(src: SourceTable, t: ChunkTarget): string {
   return `COPY ${qualify(t.table.schema, t.table.table)} (${cols.join(', ')}) FROM STDIN`;
 }
 
+const PLAIN_SOURCE_KINDS = new Set<EncodeKind>(['integer', 'decimal', 'float', 'double', 'year', 'bit', 'temporal']);
+
 /** A source row (in definition order) → a COPY line, through the same encoder as the binlog path. */
 function rowLine(src: SourceTable, t: ChunkTarget): (row: unknown[]) => string {
-  const targets = src.def.columns.map((c) => {
+  const targets = src.def.columns.map((c, i) => {
     const col = t.table.byName.get(t.naming.name(c.name));
     if (!col) {
       throw new My2pgError('TARGET', `column "${c.name}" of ${src.def.database}.${src.def.table} does not exist in replica table ${t.table.schema}.${t.table.table}`);
     }
     const where = `${t.table.schema}.${t.table.table}.${col.name}`;
-    return { col, onLoss: (reason: Parameters<LossCounter['record']>[1]) => t.losses.record(where, reason) };
+    // Numbers and temporals as MySQL formats them never hold a tab, newline or backslash.
+    const plain = PLAIN_SOURCE_KINDS.has(src.columns[i].kind);
+    return { col, plain, onLoss: (reason: Parameters<LossCounter['record']>[1]) => t.losses.record(where, reason) };
   });
   const cols = src.columns;
   return (row) => {
@@ -164,8 +197,9 @@ function rowLine(src: SourceTable, t: ChunkTarget): (row: unknown[]) => string {
     for (let i = 0; i < cols.length; i++) {
       const text = encodeValue(cols[i].kind, row[i], cols[i].charset);
       if (t.onRow) values.push(text);
-      const { col, onLoss } = targets[i];
-      line += `${i ? '\t' : ''}${copyField(toPgText(parseJsonValue(text), col.kind, onLoss, col.bits))}`;
+      const { col, plain, onLoss } = targets[i];
+      const pg = toPgText(parseJsonValue(text), col.kind, onLoss, col.bits);
+      line += `${i ? '\t' : ''}${pg === null ? '\\N' : plain ? pg : copyField(pg)}`;
     }
     t.onRow?.(values);
     return `${line}\n`;

@@ -1,9 +1,7 @@
 // Bootstrap progress in the replica's `_my2pg` schema (sql/003_bootstrap.sql): which tables are
-// being copied, their chunks, and the touched-keys tables apply fills meanwhile.
+// being copied and their chunks, and the per-table lock a chunk and apply take (docs/BOOTSTRAP.md).
 
-import { createHash } from 'node:crypto';
 import type { ClientBase } from 'pg';
-import { qualify, quoteIdent } from '../target/quote.js';
 
 export interface BootstrapTable {
   sourceDb: string;
@@ -15,8 +13,6 @@ export interface BootstrapTable {
   keyColumns: string[];
   where: string | null;
   chunkRows: number;
-  /** Qualified name of the touched-keys table (tables whose replica has a primary key). */
-  touchedTable: string | null;
   rowsEstimated: number;
   plannedUpto: KeyValues | null;
   plannedAll: boolean;
@@ -50,30 +46,11 @@ export async function activeBootstraps(client: ClientBase): Promise<ActiveBootst
 }
 
 /**
- * Serialises, per replica table, apply's writes and a bootstrap chunk's write until the end of
- * the transaction, so each sees the other's touched keys (docs/BOOTSTRAP.md).
+ * Serialises, per replica table, apply's writes and a bootstrap chunk (its read of the source
+ * and its write) until the end of the transaction (docs/BOOTSTRAP.md).
  */
 export async function lockBootstrappedTable(client: ClientBase, schema: string, table: string): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`my2pg.bootstrap:${schema}.${table}`]);
-}
-
-/**
- * For apply: takes the table's lock, then reads whether its bootstrap is still running (it may
- * have completed since the batch began); returns its touched-keys table, or null.
- */
-export async function lockForApply(client: ClientBase, schema: string, table: string): Promise<{ touchedTable: string | null } | null> {
-  await lockBootstrappedTable(client, schema, table);
-  const res = await client.query<{ touched_table: string | null }>(
-    "SELECT touched_table FROM _my2pg.bootstrap_tables WHERE target_schema = $1 AND target_table = $2 AND state = 'copying'",
-    [schema, table],
-  );
-  return res.rows[0] ? { touchedTable: res.rows[0].touched_table } : null;
-}
-
-/** Name of the touched-keys table of a source table: short, stable, and safe to quote. */
-export function touchedTableName(sourceDb: string, sourceTable: string): string {
-  const h = createHash('sha1').update(`${sourceDb}\u0000${sourceTable}`).digest('hex').slice(0, 20);
-  return qualify('_my2pg', `bootstrap_touched_${h}`);
 }
 
 export async function readBootstrap(client: ClientBase, db: string, table: string): Promise<BootstrapTable | null> {
@@ -96,7 +73,6 @@ function fromRow(r: Record<string, unknown>): BootstrapTable {
     keyColumns: JSON.parse(r.key_columns as string) as string[],
     where: r.where_clause as string | null,
     chunkRows: r.chunk_rows as number,
-    touchedTable: r.touched_table as string | null,
     rowsEstimated: Number(r.rows_estimated),
     plannedUpto: r.planned_upto === null ? null : (JSON.parse(r.planned_upto as string) as KeyValues),
     plannedAll: r.planned_all as boolean,
@@ -114,30 +90,15 @@ async function inTransaction(client: ClientBase, work: () => Promise<void>): Pro
   }
 }
 
-/**
- * Starts (or restarts from nothing) the bootstrap of a table: its row, no chunks, and an empty
- * touched-keys table typed like the replica's primary key. One transaction.
- */
-export async function registerBootstrap(
-  client: ClientBase,
-  b: Omit<BootstrapTable, 'state' | 'plannedUpto' | 'plannedAll'>,
-  touchedColumns: Array<{ name: string; pgType: string }>,
-  tableSuffix: (pk: string[]) => string,
-): Promise<void> {
+/** Starts (or restarts from nothing) the bootstrap of a table: its row, and no chunks yet. */
+export async function registerBootstrap(client: ClientBase, b: Omit<BootstrapTable, 'state' | 'plannedUpto' | 'plannedAll'>): Promise<void> {
   await inTransaction(client, async () => {
     await client.query('DELETE FROM _my2pg.bootstrap_chunks WHERE source_db = $1 AND source_table = $2', [b.sourceDb, b.sourceTable]);
     await client.query('DELETE FROM _my2pg.bootstrap_tables WHERE source_db = $1 AND source_table = $2', [b.sourceDb, b.sourceTable]);
-    if (b.touchedTable) {
-      const cols = touchedColumns.map((c) => `${quoteIdent(c.name)} ${c.pgType}`);
-      const names = touchedColumns.map((c) => quoteIdent(c.name));
-      await client.query(`DROP TABLE IF EXISTS ${b.touchedTable}`);
-      await client.query(`CREATE TABLE ${b.touchedTable} (${cols.join(', ')})${tableSuffix(touchedColumns.map((c) => c.name))}`);
-      await client.query(`CREATE INDEX ON ${b.touchedTable} (${names.join(', ')})`);
-    }
     await client.query(
       `INSERT INTO _my2pg.bootstrap_tables (source_db, source_table, target_schema, target_table, state, key_columns,
-         where_clause, chunk_rows, touched_table, rows_estimated) VALUES ($1, $2, $3, $4, 'copying', $5, $6, $7, $8, $9)`,
-      [b.sourceDb, b.sourceTable, b.targetSchema, b.targetTable, JSON.stringify(b.keyColumns), b.where, b.chunkRows, b.touchedTable, b.rowsEstimated],
+         where_clause, chunk_rows, rows_estimated) VALUES ($1, $2, $3, $4, 'copying', $5, $6, $7, $8)`,
+      [b.sourceDb, b.sourceTable, b.targetSchema, b.targetTable, JSON.stringify(b.keyColumns), b.where, b.chunkRows, b.rowsEstimated],
     );
   });
 }
@@ -181,17 +142,12 @@ export async function markChunkDone(client: ClientBase, db: string, table: strin
   );
 }
 
-/** Ends a bootstrap: state done, touched keys dropped (apply stops recording at its next batch). */
+/** Ends a bootstrap; apply stops taking the table's lock at its next batch. */
 export async function completeBootstrap(client: ClientBase, b: BootstrapTable): Promise<void> {
-  await inTransaction(client, async () => {
-    // Under the table's lock, so no apply transaction is still recording into the touched keys.
-    await lockBootstrappedTable(client, b.targetSchema, b.targetTable);
-    await client.query(
-      "UPDATE _my2pg.bootstrap_tables SET state = 'done', finished_at = now(), touched_table = NULL WHERE source_db = $1 AND source_table = $2",
-      [b.sourceDb, b.sourceTable],
-    );
-    if (b.touchedTable) await client.query(`DROP TABLE IF EXISTS ${b.touchedTable}`);
-  });
+  await client.query(
+    "UPDATE _my2pg.bootstrap_tables SET state = 'done', finished_at = now() WHERE source_db = $1 AND source_table = $2",
+    [b.sourceDb, b.sourceTable],
+  );
 }
 
 function chunkFromRow(r: Record<string, unknown>): Chunk {

@@ -3,7 +3,7 @@
 import { My2pgError } from '../core/errors.js';
 
 export class Naming {
-  constructor(private readonly keepCase = false) {}
+  constructor(readonly keepCase = false) {}
 
   name(mysqlName: string): string {
     return this.keepCase ? mysqlName : mysqlName.toLowerCase();

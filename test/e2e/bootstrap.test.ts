@@ -189,3 +189,25 @@ test('the type corpus reads the same through bootstrap as through the binlog, an
     await copied.drop();
   }
 });
+
+test('a --where the source refuses fails at once with exit code 2 naming it; the corrected one copies', { timeout: 120_000 }, async () => {
+  const f = fixture();
+  const replica = await createPgDatabase();
+  try {
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.filtered (id INT PRIMARY KEY, v INT)`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.filtered SELECT seq, seq % 3 FROM \`${f.db}\`.seq_1_to_100`);
+    const args = ['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.filtered`];
+    const bad = start([...args, '--where', 'v = = 1']);
+    assert.equal(await bad.exited, 2, bad.log());
+    assert.match(bad.log(), /the source refused the chunk query \(check --where "v = = 1"\)/);
+    const good = start([...args, '--where', 'v = 1']);
+    assert.equal(await good.exited, 0, good.log());
+    const client = pgClient(replica.url);
+    await client.connect();
+    const r = await client.query(`SELECT count(*) AS n, min(v) AS lo, max(v) AS hi FROM "${f.db}".filtered`);
+    await client.end();
+    assert.deepEqual(r.rows[0], { n: '34', lo: '1', hi: '1' }); // 1, 4, …, 100
+  } finally {
+    await replica.drop();
+  }
+});

@@ -1,0 +1,90 @@
+// Copies chunks on worker threads: the per-row work (decoding MySQL rows, encoding values, COPY
+// text) is JavaScript, so one thread per concurrent chunk lets a bootstrap use every core.
+// The same file is the threads' entry point.
+
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { createLogger } from '../core/logger.js';
+import { dialectFor } from '../target/dialect.js';
+import { Naming } from '../target/naming.js';
+import { ChunkWorker } from './chunk-worker.js';
+import type { ChunkJob } from './job-queue.js';
+
+/** What a thread needs to build its ChunkWorker: plain data only. */
+export interface ThreadConfig {
+  sourceUrl: string;
+  targetUrl: string;
+  dialect: 'postgres' | 'greenplum';
+  keepCase: boolean;
+  logLevel: string;
+}
+
+type Reply = { id: number; error?: string };
+
+/** A fixed set of threads; each handles one chunk at a time. */
+export class ChunkThreads {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: Array<(w: Worker) => void> = [];
+  private readonly all: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+
+  constructor(config: ThreadConfig, size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL(import.meta.url), { workerData: config });
+      w.on('message', (r: Reply) => {
+        const p = this.pending.get(r.id);
+        this.pending.delete(r.id);
+        if (r.error === undefined) p?.resolve();
+        else p?.reject(new Error(r.error));
+        this.release(w);
+      });
+      w.on('error', (err) => {
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      });
+      w.unref();
+      this.all.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  readonly handle = async (job: ChunkJob): Promise<void> => {
+    const w = this.idle.pop() ?? (await new Promise<Worker>((r) => this.waiting.push(r)));
+    const id = ++this.nextId;
+    await new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, job });
+    });
+  };
+
+  private release(w: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  const c = workerData as ThreadConfig;
+  const worker = new ChunkWorker({
+    sourceUrl: c.sourceUrl,
+    targetUrl: c.targetUrl,
+    dialect: dialectFor(c.dialect),
+    naming: new Naming(c.keepCase),
+    chunkRows: 0,
+    concurrency: 1,
+    queueName: '',
+    log: createLogger(c.logLevel).child({ stage: 'bootstrap' }),
+  });
+  port.on('message', (m: { id: number; job: ChunkJob }) => {
+    worker.handle(m.job).then(
+      () => port.postMessage({ id: m.id } satisfies Reply),
+      (err: Error) => port.postMessage({ id: m.id, error: err.message } satisfies Reply),
+    );
+  });
+}
