@@ -14,7 +14,8 @@ export interface BenchResult {
   limit: number;
   limitName: string;
   ratio: number;
-  goal: { figure: number; ratio: number };
+  /** Met when figure ≥ goal.figure and ratio ≥ goal.ratio, or both ≤ with `lowerIsBetter` (memory). */
+  goal: { figure: number; ratio: number; lowerIsBetter?: boolean };
   met: boolean;
   rows: number;
   machine: { cpus: number; model: string; memoryGiB: number; node: string };
@@ -26,7 +27,7 @@ export function result(r: Omit<BenchResult, 'ratio' | 'met' | 'machine' | 'at'>)
   return {
     ...r,
     ratio: Math.round(ratio * 1000) / 1000,
-    met: r.figure >= r.goal.figure && ratio >= r.goal.ratio,
+    met: r.goal.lowerIsBetter ? r.figure <= r.goal.figure && ratio <= r.goal.ratio : r.figure >= r.goal.figure && ratio >= r.goal.ratio,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     at: new Date().toISOString(),
   };

@@ -34,7 +34,8 @@ export async function bootstrapScenario(n: number): Promise<BenchResult[]> {
     await boot.run([{ db, table: 'items' }]);
     const bootMs = performance.now() - started;
 
-    const copyMs = await rawCopy(mine.url, `"${db}"."items"`, n);
+    await expectRows(mine.url, `"${db}"."items"`, n, 'my2pg bootstrap');
+    const copyMs = await rawCopy(mine.url, `"${db}"."items"`);
 
     started = performance.now();
     await run('pgloader', ['--quiet', `${mysqlUrl()}/${db}`, theirs.url], { maxBuffer: 64 * 2 ** 20 });
@@ -55,12 +56,11 @@ export async function bootstrapScenario(n: number): Promise<BenchResult[]> {
   }
 }
 
-/** Times COPY FROM of the rows the bootstrap wrote (dumped first, then the table emptied). */
-async function rawCopy(url: string, table: string, n: number): Promise<number> {
+/** Times COPY FROM of the rows a table holds (dumped first, then the table emptied): the limit. */
+export async function rawCopy(url: string, table: string): Promise<number> {
   const c = pgClient(url);
   await c.connect();
   try {
-    await expectRows(url, table, n, 'my2pg bootstrap');
     const chunks: Buffer[] = [];
     await pipeline(c.query(copyTo(`COPY ${table} TO STDOUT`)), async function* (source: AsyncIterable<Buffer>) {
       for await (const b of source) chunks.push(b);
@@ -75,7 +75,7 @@ async function rawCopy(url: string, table: string, n: number): Promise<number> {
   }
 }
 
-async function expectRows(url: string, table: string, n: number, who: string): Promise<void> {
+export async function expectRows(url: string, table: string, n: number, who: string): Promise<void> {
   const c = pgClient(url);
   await c.connect();
   try {

@@ -1,0 +1,59 @@
+// memory: peak RSS of `my2pg capture` and of `my2pg apply` (separate processes, over Kafka)
+// through a single transaction of BENCH_ROWS rows of the 10-column table (DESIGN §6.6, §8).
+// The peak is the kernel's high-water mark (VmHWM) read just before each process is stopped.
+
+import { readFileSync } from 'node:fs';
+import { createBigTable } from '../../test/harness/big-table.js';
+import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
+import { result, type BenchResult } from '../lib.js';
+
+const GOAL_MB = 256;
+
+function peakRssMb(p: My2pgProcess): number {
+  const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+export async function memoryScenario(n: number): Promise<BenchResult[]> {
+  const db = `bench_mem_${randomSuffix()}`;
+  const topic = `bench_mem_${randomSuffix()}`;
+  const conn = await mysqlConnection();
+  const replica = await createPgDatabase();
+  const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--include', db];
+  let capture: My2pgProcess | null = null;
+  let apply: My2pgProcess | null = null;
+  try {
+    await conn.query(`CREATE DATABASE \`${db}\``);
+    capture = startMy2pg(['capture', '--source', mysqlUrl(), '--server-id', String(7000 + Math.floor(Math.random() * 1000)), ...common]);
+    await waitFor('capture to start', async () => /published the schema snapshot/.test(capture!.log()), 120_000);
+    apply = startMy2pg(['apply', '--target', replica.url, '--group', `g_${topic}`, ...common]);
+    // One transaction: CREATE … then INSERT … SELECT of every row.
+    await createBigTable(conn, db, n);
+    const probe = pgClient(replica.url);
+    await probe.connect();
+    try {
+      await waitFor(
+        `the ${n}-row transaction to be applied`,
+        async () => Number((await probe.query(`SELECT count(*) AS n FROM "${db}".big`)).rows[0].n) === n,
+        1_800_000,
+        1000,
+      );
+    } finally {
+      await probe.end();
+    }
+    const captureMb = peakRssMb(capture);
+    const applyMb = peakRssMb(apply);
+    const shape = { unit: 'MB peak RSS', limit: GOAL_MB, limitName: 'the 256 MB budget of DESIGN §8', goal: { figure: GOAL_MB, ratio: 1, lowerIsBetter: true }, rows: n };
+    return [
+      result({ ...shape, scenario: 'memory-capture', figure: captureMb }),
+      result({ ...shape, scenario: 'memory-apply', figure: applyMb }),
+    ];
+  } finally {
+    await capture?.kill('SIGKILL');
+    await apply?.kill('SIGKILL');
+    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await conn.end();
+    await replica.drop();
+  }
+}
