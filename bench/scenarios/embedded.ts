@@ -11,7 +11,7 @@ const TX_ROWS = 10_000;
 
 const COLUMNS = `id BIGINT UNSIGNED NOT NULL PRIMARY KEY, qty INT NOT NULL, price DECIMAL(20,6), ratio DOUBLE, name VARCHAR(64),
   note TEXT, created DATETIME(6), flag TINYINT(1), tag ENUM('a','b','c'), raw VARBINARY(16)`;
-const VALUES = (seq: string) => `${seq}, ${seq} % 1000, ${seq} / 7, ${seq} / 3, CONCAT('name-', ${seq}), IF(${seq} % 10 = 0, NULL, REPEAT('x', ${seq} % 50)),
+const VALUES = (expr: string, seq = `(${expr})`) => `${seq}, ${seq} % 1000, ${seq} / 7, ${seq} / 3, CONCAT('name-', ${seq}), IF(${seq} % 10 = 0, NULL, REPEAT('x', ${seq} % 50)),
   TIMESTAMP('2020-01-01') + INTERVAL ${seq} SECOND, ${seq} % 2, ELT(1 + ${seq} % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(${seq}), 8, '0'))`;
 
 /** Runs `sql(lo, hi)` for consecutive id ranges of TX_ROWS rows, each its own transaction. */
