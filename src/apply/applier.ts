@@ -7,13 +7,14 @@ import { My2pgError, wrapError } from '../core/errors.js';
 import type { ChangeEvent, DdlEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { decodeEvent } from '../core/maxwell.js';
-import { translateDdl } from '../ddl/translate.js';
+import { keepsExistingTable, translateDdlEvent } from '../ddl/translate.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
 import { Catalog } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
 import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from './checkpoint-store.js';
+import { countSkipped, recordDdlHistory, recordSourceSchema, readStoppedTables, stopTable, stoppedKey } from './ddl-store.js';
 import { LossCounter } from './loss-counter.js';
 import { writeTableChanges, type WriteContext } from './table-writer.js';
 
@@ -22,8 +23,13 @@ export interface ApplierOptions {
   naming: Naming;
   /** Per-column Postgres types instead of the default mapping (docs/TYPES.md). */
   typeOverrides?: TypeOverrides;
+  /** Create, rebuild and drop secondary indexes with DDL (default true). */
+  ddlIndexes?: boolean;
   log: Logger;
 }
+
+/** SQLSTATE classes of a DDL statement the replica refuses for good (not a lost connection). */
+const PERMANENT_SQLSTATE = /^(0A|22|23|42|2B|44)/;
 
 /** A consumed message, decoded ahead of its transaction (or the reason it is not an event). */
 export interface PreparedMessage {
@@ -64,6 +70,9 @@ export class Applier {
   /** Staging tables live until COMMIT, so their names must be unique per transaction. */
   private stagingSeq = 0;
   private bootstrapping: ActiveBootstraps = new Set();
+  /** Tables stopped on a DDL the replica could not take (`_my2pg.stopped_tables`), and events skipped for them. */
+  private stopped = new Set<string>();
+  private skipped = new Map<string, number>();
 
   constructor(
     private readonly client: Client,
@@ -104,6 +113,8 @@ export class Applier {
     // Read inside the transaction, after the batch arrived: a bootstrap registered later than
     // this read only copies rows written after every change of this batch (docs/BOOTSTRAP.md).
     this.bootstrapping = await activeBootstraps(this.client);
+    this.stopped = await readStoppedTables(this.client);
+    this.skipped.clear();
     const pending = new Map<string, RowEvent[]>();
     const dead: DeadLetter[] = [];
     for (const { message: m, event: ev } of messages) {
@@ -114,19 +125,32 @@ export class Applier {
         continue;
       }
       if (ev.kind === 'row') {
+        if (this.skipStopped(ev.database, ev.table)) continue;
         const key = `${ev.database}\u0000${ev.table}`;
         const list = pending.get(key);
         if (list) list.push(ev);
         else pending.set(key, [ev]);
       } else if (ev.kind === 'ddl') {
+        // Rows before the statement are merged under the old shape, rows after it under the new.
         await this.flush(pending);
-        await this.applyDdl(ev);
+        await recordSourceSchema(this.client, this.subscriber.stream, m.position, ev);
+        await this.applyDdl(ev, m.position);
       } else if (ev.kind === 'heartbeat') {
         await recordHeartbeat(this.client, this.subscriber.stream, m.part, ev.ts, ev.position);
       }
     }
     await this.flush(pending);
+    await countSkipped(this.client, this.skipped);
     return dead;
+  }
+
+  /** True (and counted) for an event of a stopped table. */
+  private skipStopped(database: string, table: string | undefined): boolean {
+    if (table === undefined) return false;
+    const key = stoppedKey(database, table);
+    if (!this.stopped.has(key)) return false;
+    this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
+    return true;
   }
 
   private async flush(pending: Map<string, RowEvent[]>): Promise<void> {
@@ -153,9 +177,59 @@ export class Applier {
     pending.clear();
   }
 
-  private async applyDdl(ev: DdlEvent): Promise<void> {
-    const statements = translateDdl(ev, this.opts.dialect, this.opts.naming, this.opts.typeOverrides);
-    for (const sql of statements) await this.client.query(sql);
+  /**
+   * Runs one DDL event's statements. A table event the replica cannot take (no translation, or
+   * Postgres refuses a statement) stops that table instead of apply: a `_my2pg.stopped_tables`
+   * row and an error log; later events of the table are skipped until an operator deletes the
+   * row (docs/OPERATIONS.md). A DROP, or a CREATE that replaces the table, resumes it.
+   */
+  private async applyDdl(ev: DdlEvent, position: string): Promise<void> {
+    const key = ev.table === undefined ? null : stoppedKey(ev.database, ev.table);
+    if (key && this.stopped.has(key)) {
+      const resumes = ev.type === 'table-drop' || (ev.type === 'table-create' && !keepsExistingTable(ev.sql));
+      if (!resumes) {
+        this.skipStopped(ev.database, ev.table);
+        if (ev.type === 'table-alter' && ev.def && (ev.def.database !== ev.database || ev.def.table !== ev.table)) {
+          // The stop follows the table to its new name.
+          await this.client.query('UPDATE _my2pg.stopped_tables SET source_db = $3, source_table = $4 WHERE source_db = $1 AND source_table = $2', [
+            ev.database,
+            ev.table,
+            ev.def.database,
+            ev.def.table,
+          ]);
+          this.stopped.delete(key);
+          this.stopped.add(stoppedKey(ev.def.database, ev.def.table));
+        }
+        return;
+      }
+      await this.client.query('DELETE FROM _my2pg.stopped_tables WHERE source_db = $1 AND source_table = $2', [ev.database, ev.table]);
+      this.stopped.delete(key);
+      this.opts.log.warn({ database: ev.database, table: ev.table, type: ev.type }, 'stopped table resumed: the statement replaces it');
+    }
+    const options = { indexes: this.opts.ddlIndexes !== false };
+    await this.client.query('SAVEPOINT my2pg_ddl');
+    let statements: string[] = [];
+    try {
+      const t = translateDdlEvent(ev, this.opts.dialect, this.opts.naming, this.opts.typeOverrides, options);
+      statements = t.statements;
+      for (const sql of statements) await this.client.query(sql);
+      await this.client.query('RELEASE SAVEPOINT my2pg_ddl');
+      if (t.notes.length > 0) this.opts.log.warn({ database: ev.database, table: ev.table, notes: t.notes }, 'DDL applied with differences the replica cannot express');
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      const permanent = (err instanceof My2pgError && err.code === 'UNSUPPORTED_DDL') || (typeof e.code === 'string' && PERMANENT_SQLSTATE.test(e.code));
+      if (!permanent || !key || ev.table === undefined) throw err;
+      await this.client.query('ROLLBACK TO SAVEPOINT my2pg_ddl');
+      this.catalog.invalidate();
+      await stopTable(this.client, this.subscriber.stream, position, ev, ev.table, e.message);
+      this.stopped.add(key);
+      this.opts.log.error(
+        { database: ev.database, table: ev.table, position, sql: ev.sql, statements, error: e.message },
+        'the replica cannot take this DDL: table stopped (see _my2pg.stopped_tables); other tables go on',
+      );
+      return;
+    }
+    await recordDdlHistory(this.client, this.subscriber.stream, position, ev, statements);
     this.catalog.invalidate();
     this.opts.log.info({ type: ev.type, database: ev.database, table: ev.table, statements }, 'applied DDL');
   }

@@ -18,6 +18,8 @@ export interface ApplyStageOptions {
   dialect: Dialect;
   naming: Naming;
   typeOverrides?: TypeOverrides;
+  /** Create, rebuild and drop secondary indexes with DDL (default true). */
+  ddlIndexes?: boolean;
   batchMaxRows: number;
   batchMaxWaitMs: number;
   log: Logger;

@@ -9,7 +9,6 @@ import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, type DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
-import { classifyDdl } from '../ddl/classify.js';
 import type { Publisher } from '../transport/transport.js';
 import { BinlogSource } from './binlog-source.js';
 import { GtidTracker } from './gtid-tracker.js';
@@ -18,6 +17,9 @@ import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPart
 import { encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
 import { jacksonString } from '../core/java-format.js';
 import { listDatabases, listTables, readTableSchema } from './schema-reader.js';
+import { ddlFingerprint, SchemaTracker } from './schema-tracker.js';
+import { isCharType } from '../ddl/parse.js';
+import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
 import { checkSourceServer } from './server-check.js';
 import { TransactionBuffer, type PendingRow } from './transaction-buffer.js';
 
@@ -36,6 +38,11 @@ export interface CaptureOptions {
   /** Make progress durable after this many rows, or this long, at a transaction boundary. */
   commitEveryRows?: number;
   commitEveryMs?: number;
+  /**
+   * DDL statements to pass over without parsing or tracking (`ddl_skip`): fingerprints
+   * (ddlFingerprint) or binlog positions `file:pos` of the statement's transaction.
+   */
+  ddlSkip?: string[];
 }
 
 const SEND_CHUNK = 1000;
@@ -75,6 +82,13 @@ export class CaptureStage {
 
   private lastHeartbeatAt = 0;
 
+  /** Table definitions as of the position read to (src/capture/schema-tracker.ts). */
+  private tracker!: SchemaTracker;
+  /** Definitions to store with the next publisher commit. */
+  private schemaRecords = new Map<string, SchemaRecord>();
+  /** DDL events of the open transaction (CREATE TABLE … SELECT logs rows after its DDL). */
+  private pendingDdl: DdlEventFields[] = [];
+
   constructor(private readonly opts: CaptureOptions) {
     this.output = opts.output ?? DEFAULT_OUTPUT;
   }
@@ -91,6 +105,7 @@ export class CaptureStage {
     let start = await this.opts.publisher.storedPosition();
     if (start) {
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture resuming');
+      await this.loadSchemas();
     } else {
       start = await currentBinlogEnd(this.conn, server.isMariaDb);
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture starting at the end of the binlog');
@@ -121,6 +136,42 @@ export class CaptureStage {
     await this.source?.stop();
     await this.conn?.end().catch(() => undefined);
     this.conn = null;
+  }
+
+  /** The tracked definitions stored with the position, or (stored by an older my2pg) the source's now. */
+  private async loadSchemas(): Promise<void> {
+    const stored = (await this.opts.publisher.storedSchemas?.()) ?? null;
+    if (stored) {
+      this.tracker = new SchemaTracker(this.opts.filter, stored);
+      this.opts.log.info({ tables: stored.length }, 'schema tracker loaded the definitions stored with the position');
+      return;
+    }
+    const now = await this.readIncludedSchemas();
+    this.tracker = new SchemaTracker(this.opts.filter, now);
+    for (const def of now) this.recordSchema({ database: def.database, table: def.table, def });
+    this.opts.log.warn(
+      { tables: now.length },
+      'no table definitions stored with the position: read them from information_schema; DDL between the stored position and now is described as the tables are now',
+    );
+  }
+
+  private recordSchema(r: SchemaRecord): void {
+    this.schemaRecords.set(JSON.stringify([r.database, r.table]), r);
+  }
+
+  /** Every included table's definition, read from information_schema. */
+  private async readIncludedSchemas(): Promise<TableSchema[]> {
+    const conn = this.conn!;
+    const out: TableSchema[] = [];
+    for (const db of await listDatabases(conn)) {
+      if (!this.opts.filter.includesDatabase(db)) continue;
+      for (const table of await listTables(conn, db)) {
+        if (!this.opts.filter.includesTable(db, table)) continue;
+        const def = await readTableSchema(conn, db, table);
+        if (def) out.push(def);
+      }
+    }
+    return out;
   }
 
   private async dispatch(ev: AnyBinlogEvent): Promise<void> {
@@ -226,9 +277,13 @@ export class CaptureStage {
       await this.buffer.reset();
       return this.commitTransaction(null, ev.nextPosition);
     }
-    // Inside a transaction a statement is never DDL (SAVEPOINT, XA END, statement-logged DML).
-    if (this.inTransaction) return;
-    await this.onDdl(ev, sql);
+    // Inside a transaction a statement is not DDL (SAVEPOINT, XA END, statement-logged DML),
+    // except the CREATE TABLE that row-based logging writes before the rows of CREATE … SELECT.
+    if (this.inTransaction) {
+      if (/^CREATE\s/i.test(sql)) await this.onDdl(ev, sql, true);
+      return;
+    }
+    await this.onDdl(ev, sql, false);
   }
 
   private onTableMap(ev: TableMapEvent): void {
@@ -286,19 +341,35 @@ export class CaptureStage {
 
   /**
    * What the binlog's table map does not say: the primary key when the server omits it, and
-   * MariaDB's JSON columns (LONGTEXT in the binlog). Read once per table id, reset by DDL.
+   * MariaDB's JSON columns (LONGTEXT in the binlog), from the tracked definition (the one the
+   * row was written under). Kept per table id, reset by DDL.
    */
   private async tableInfo(tableId: number, database: string, table: string): Promise<TableInfo> {
     const known = this.tables.get(tableId);
     if (known) return known;
-    const schema = this.conn ? await readTableSchema(this.conn, database, table) : null;
+    let schema = this.tracker.get(database, table) ?? null;
+    if (!schema && this.conn) {
+      schema = await readTableSchema(this.conn, database, table);
+      this.opts.log.warn({ database, table }, 'row event for an included table the schema tracker does not know; read its definition from information_schema');
+    }
     const info: TableInfo = {
       primaryKey: this.primaryKeys.get(tableId) ?? schema?.primaryKey ?? [],
       jsonColumns: new Set(schema?.columns.filter((c) => c.type === 'json').map((c) => c.name)),
-      charsets: new Map(schema?.columns.map((c) => [c.name, c.charset])),
+      charsets: await this.columnCharsets(schema),
     };
     this.tables.set(tableId, info);
     return info;
+  }
+
+  /**
+   * Column charsets for decoding raw text. A table the tracker created from a statement without
+   * DEFAULT CHARSET has no charset of its own: its character columns take the database's.
+   */
+  private async columnCharsets(schema: TableSchema | null): Promise<Map<string, string | null>> {
+    if (!schema) return new Map();
+    const unknown = schema.columns.some((c) => c.charset === null && isCharType(c.type));
+    const fallback = unknown ? schema.charset ?? (await databaseCharset(this.conn, schema.database)) : null;
+    return new Map(schema.columns.map((c) => [c.name, c.charset ?? (isCharType(c.type) ? fallback : null)]));
   }
 
   /** A row event with the optional fields the output options ask for (Maxwell's order). */
@@ -331,19 +402,28 @@ export class CaptureStage {
     this.lastEnd = nextPos > 0 ? nextPos : this.lastEnd;
     this.txStart = null;
     const next = this.here();
+    const total = this.buffer.size;
+    ddl = [...this.pendingDdl, ...ddl];
+    this.pendingDdl = [];
     if (ddl.length > 0) {
       await this.beginPublishing();
-      await this.opts.publisher.send(ddlMessages(ddl, tx, next, this.output));
+      await this.opts.publisher.send(ddlMessages(ddl, tx, next, this.output, total === 0));
       this.publishedSince += ddl.length;
     }
-    const total = this.buffer.size;
+    if (this.schemaRecords.size > 0) {
+      // Stored in the same publisher transaction as the events and the position after them.
+      await this.beginPublishing();
+      await this.opts.publisher.recordSchemas?.([...this.schemaRecords.values()], next);
+      this.schemaRecords.clear();
+    }
     if (total > 0) {
       await this.beginPublishing();
       let xoffset = 0;
       for await (const chunk of this.buffer.drain(SEND_CHUNK)) {
         const messages = chunk.map((r): StreamMessage => {
           const i = xoffset++;
-          const cursor: EventCursor = { tx, xoffset: i, commit: i === total - 1, next };
+          // Cursors of the rows come after the transaction's DDL events (CREATE … SELECT).
+          const cursor: EventCursor = { tx, xoffset: ddl.length + i, commit: i === total - 1, next };
           return {
             key: r.key,
             value: this.rowEvent(r, xid, i, cursor.commit, txGtid),
@@ -363,51 +443,45 @@ export class CaptureStage {
     await this.maybeCommit();
   }
 
-  private async onDdl(ev: QueryEvent, sql: string): Promise<void> {
+  /**
+   * A DDL statement: parsed, applied to the schema tracker, published as DDL events. Inside a
+   * transaction (CREATE … SELECT) the events wait for the commit and go before its rows.
+   * Unparseable statements on included objects stop capture here (DESIGN §6.7), unless listed
+   * in `ddl_skip`.
+   */
+  private async onDdl(ev: QueryEvent, sql: string, inTransaction: boolean): Promise<void> {
     const tx = this.txStart ?? this.here();
-    const stmt = classifyDdl(sql, ev.schema);
-    this.opts.log.debug({ kind: stmt.kind, sql, position: formatPosition(tx) }, 'DDL statement');
-    const events: DdlEventFields[] = [];
-    const ts = ev.timestamp;
-    const base = { ts, sql, position: formatPosition(tx) };
-    const f = this.opts.filter;
-    switch (stmt.kind) {
-      case 'database-create':
-      case 'database-drop':
-      case 'database-alter':
-        if (f.includesDatabase(stmt.database)) events.push({ ...base, type: stmt.kind, database: stmt.database });
-        break;
-      case 'table-create':
-      case 'table-alter':
-      case 'table-truncate': {
-        const { database, table } = stmt.ref;
-        if (!f.includesTable(database, table)) break;
-        const def = stmt.kind === 'table-truncate' ? undefined : await readTableSchema(this.conn!, database, table);
-        if (stmt.kind === 'table-create' && !def) {
-          this.opts.log.warn({ database, table, sql }, 'table created and dropped again before capture saw it; skipped');
-          break;
+    const position = formatPosition(tx);
+    const fingerprint = ddlFingerprint(sql);
+    const skip = this.opts.ddlSkip ?? [];
+    let events: DdlEventFields[] = [];
+    if (skip.includes(fingerprint) || skip.includes(position)) {
+      this.opts.log.warn({ sql, position, fingerprint }, 'DDL statement skipped (ddl_skip): the schema tracker and the replica do not see it');
+    } else {
+      try {
+        const op = this.tracker.parse(sql, ev.schema);
+        const done = await this.tracker.apply(op, { ts: ev.timestamp, sql, position }, (db, table) => readTableSchema(this.conn!, db, table));
+        events = done.events;
+        for (const r of done.records) this.recordSchema(r);
+        if (op.op !== 'ignored') {
+          this.primaryKeys.clear();
+          this.tables.clear();
         }
-        events.push({ ...base, type: stmt.kind, database, table, def: def ?? undefined });
-        break;
+        this.opts.log.debug({ op: op.op, sql, position, events: events.length }, 'DDL statement');
+      } catch (err) {
+        if (!(err instanceof My2pgError) || err.code !== 'UNSUPPORTED_DDL') throw err;
+        throw new My2pgError(
+          'UNSUPPORTED_DDL',
+          `capture stopped at binlog position ${position} on a DDL statement it cannot follow (${err.message}). ` +
+            `Statement: ${sql} — to move past it, add "${fingerprint}" (its fingerprint) or "${position}" to ddl_skip ` +
+            '(docs/OPERATIONS.md) and make the replica match by hand',
+          { cause: err },
+        );
       }
-      case 'table-drop':
-        for (const r of stmt.refs) {
-          if (f.includesTable(r.database, r.table)) events.push({ ...base, type: 'table-drop', database: r.database, table: r.table });
-        }
-        break;
-      case 'table-rename':
-        for (const [from, to] of stmt.pairs) {
-          if (f.includesTable(from.database, from.table) || f.includesTable(to.database, to.table)) {
-            events.push({ ...base, type: 'table-alter', database: from.database, table: from.table });
-          }
-        }
-        break;
-      case 'ignored':
-        break;
     }
-    if (stmt.kind !== 'ignored') {
-      this.primaryKeys.clear();
-      this.tables.clear();
+    if (inTransaction) {
+      this.pendingDdl.push(...events);
+      return;
     }
     this.txStart = tx;
     await this.commitTransaction(null, ev.nextPosition, events);
@@ -451,33 +525,34 @@ export class CaptureStage {
     const f = this.opts.filter;
     const events: DdlEventFields[] = [];
     const now = Date.now();
+    const defs = await this.readIncludedSchemas();
     for (const db of await listDatabases(conn)) {
       if (!f.includesDatabase(db)) continue;
       events.push({ type: 'database-create', database: db, ts: now, sql: `-- my2pg schema snapshot of database ${db}` });
-      for (const table of await listTables(conn, db)) {
-        if (!f.includesTable(db, table)) continue;
-        const def = await readTableSchema(conn, db, table);
-        if (def) events.push({ type: 'table-create', database: db, table, def, ts: now, sql: `-- my2pg schema snapshot of ${db}.${table}` });
+      for (const def of defs.filter((d) => d.database === db)) {
+        events.push({ type: 'table-create', database: db, table: def.table, def, ts: now, sql: `-- my2pg schema snapshot of ${db}.${def.table}` });
       }
     }
+    this.tracker = new SchemaTracker(f, defs);
     // Snapshot events sort just before the first transaction read at `at` (see EventCursor).
     const tx = { file: at.file, pos: at.pos - 1 };
     await this.opts.publisher.begin();
     await this.opts.publisher.send(ddlMessages(events, tx, at, this.output));
+    await this.opts.publisher.recordSchemas?.(defs.map((def) => ({ database: def.database, table: def.table, def })), at);
     await this.opts.publisher.commit(at);
     this.opts.log.info({ tables: events.filter((e) => e.table).length }, 'published the schema snapshot');
   }
 }
 
 /** DDL events of one transaction starting at `tx`, as messages. */
-function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogPosition, o: OutputOptions): StreamMessage[] {
+function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogPosition, o: OutputOptions, endsTransaction = true): StreamMessage[] {
   return events.map((e, i) => ({
     key: ddlKey(),
     partitionKey: ddlPartitionString(e.database, e.table ?? null, o),
     value: encodeDdlEvent(e),
     database: e.database,
     table: e.table ?? null,
-    cursor: { tx, xoffset: i, commit: i === events.length - 1, next },
+    cursor: { tx, xoffset: i, commit: endsTransaction && i === events.length - 1, next },
   }));
 }
 
@@ -491,6 +566,13 @@ export async function connectSource(url: string, extra: mysql.ConnectionOptions 
 
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** The default character set of a database (null when unknown). */
+async function databaseCharset(conn: mysql.Connection | null, database: string): Promise<string | null> {
+  if (!conn) return null;
+  const [rows] = await conn.query('SELECT DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+  return (rows as Array<{ cs: string }>)[0]?.cs ?? null;
 }
 
 /** The current end of the binlog, with the GTID state at exactly that point when there is one. */

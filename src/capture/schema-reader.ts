@@ -146,6 +146,7 @@ function toColumnDef(r: ColumnRow): ColumnDef {
     fsp: ['datetime', 'timestamp', 'time'].includes(type) ? intOrNull(r.DATETIME_PRECISION) ?? 0 : null,
     values: type === 'enum' || type === 'set' ? parseValueList(r.COLUMN_TYPE) : null,
     ...defaultKind(r),
+    ...(/\bauto_increment\b/i.test(r.EXTRA ?? '') ? { autoIncrement: true } : {}),
   };
 }
 

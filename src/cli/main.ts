@@ -8,6 +8,7 @@ import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../boot
 import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
 import { listBootstraps } from '../bootstrap/registry.js';
 import { readCheckpoints } from '../apply/checkpoint-store.js';
+import { readSourceSchemas } from '../apply/ddl-store.js';
 import { CaptureStage } from '../capture/capture-stage.js';
 import { TableFilter } from '../capture/filter.js';
 import type { OutputOptions } from '../capture/output-options.js';
@@ -156,6 +157,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     heartbeatMs: c.heartbeat_interval_ms,
     output: outputOptions(c),
     filter: new TableFilter(c.include, c.exclude, c.filter),
+    ddlSkip: c.ddl_skip,
     publisher,
     log: log.child({ stage: 'capture' }),
   });
@@ -184,6 +186,7 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
     dialect: dialectFor(c.dialect),
     naming: new Naming(c.keep_case),
     typeOverrides: c.type_overrides,
+    ddlIndexes: c.ddl_indexes,
     batchMaxRows: c.batch_max_rows,
     batchMaxWaitMs: c.batch_max_wait_ms,
     log: log.child({ stage: 'apply' }),
@@ -203,21 +206,27 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
 /** `run` without Kafka: the binlog cursor is committed in the replica with the data. */
 function embedded(c: Config, log: Logger): Runnable[] {
   const targetUrl = need(c, 'target', 'run');
-  const transport = new InProcessTransport(20_000, async () => {
+  const withClient = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
     const client = await connectTarget(targetUrl);
     try {
       await migrateControlSchema(client);
-      return (await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null;
+      return await fn(client);
     } finally {
       await client.end();
     }
-  });
+  };
+  const transport = new InProcessTransport(
+    20_000,
+    () => withClient(async (client) => (await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null),
+    () => withClient((client) => readSourceSchemas(client, EMBEDDED_STREAM)),
+  );
   const capture = new CaptureStage({
     sourceUrl: need(c, 'source', 'run'),
     serverId: c.server_id,
     useGtid: c.use_gtid,
     heartbeatMs: c.heartbeat_interval_ms,
     filter: new TableFilter(c.include, c.exclude, c.filter),
+    ddlSkip: c.ddl_skip,
     publisher: transport,
     log: log.child({ stage: 'capture' }),
   });

@@ -64,6 +64,10 @@ export const configSchema = z
     bootstrap_concurrency: int(0).default(2),
     bootstrap_queue: z.string().regex(/^[^:]+$/, 'must not contain ":"').default('my2pg-bootstrap'),
     initial_bootstrap: bool.default(true),
+    ddl_skip: list
+      .pipe(z.array(z.string().regex(/^(sha256:[0-9a-f]{16}|[^:\s]+:\d+)$/, 'must be a fingerprint sha256:<16 hex digits> or a binlog position file:pos')))
+      .default([]),
+    ddl_indexes: bool.default(true),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .strict()

@@ -61,8 +61,16 @@ export interface DdlEvent {
   table?: string;
   def?: TableSchema;
   old?: TableSchema;
+  /** table-alter: columns of `old` renamed by the statement (`column-renames`, our addition). */
+  renames?: ColumnRename[];
   sql: string;
   ts: number;
+}
+
+/** A column renamed by CHANGE or RENAME COLUMN (MySQL names). */
+export interface ColumnRename {
+  from: string;
+  to: string;
 }
 
 /** Capture was caught up at `ts` (ms since the epoch) and binlog `position`. */

@@ -3,9 +3,9 @@
 
 import { My2pgError } from './errors.js';
 import { jacksonString } from './java-format.js';
-import { JsonNumber, type ChangeEvent, type DdlEvent, type DdlType, type JsonValue, type RowType } from './events.js';
+import { JsonNumber, type ChangeEvent, type ColumnRename, type DdlEvent, type DdlType, type JsonValue, type RowType } from './events.js';
 import { parseJson, stringifyJson } from './json.js';
-import type { ColumnDef, TableSchema } from './table-schema.js';
+import type { ColumnDef, IndexDef, TableSchema } from './table-schema.js';
 
 export interface RowEventFields {
   database: string;
@@ -78,6 +78,8 @@ export interface DdlEventFields {
   table?: string;
   old?: TableSchema;
   def?: TableSchema;
+  /** Columns of `old` that the statement renamed (table-alter only; our addition). */
+  renames?: ColumnRename[];
   /** Milliseconds since the epoch, as Maxwell writes DDL timestamps. */
   ts: number;
   sql: string;
@@ -89,6 +91,7 @@ export function encodeDdlEvent(f: DdlEventFields): string {
   if (f.table !== undefined) doc.table = f.table;
   if (f.old) doc.old = schemaToJson(f.old);
   if (f.def) doc.def = schemaToJson(f.def);
+  if (f.renames && f.renames.length > 0) doc['column-renames'] = f.renames.map((r) => ({ from: r.from, to: r.to }));
   doc.ts = new JsonNumber(String(f.ts));
   doc.sql = f.sql;
   if (f.position !== undefined) doc.position = f.position;
@@ -103,7 +106,30 @@ export function schemaToJson(s: TableSchema): JsonValue {
     table: s.table,
     columns: s.columns.map(columnToJson),
     'primary-key': s.primaryKey,
+    // Our addition: secondary indexes, when known.
+    ...(s.indexes ? { indexes: s.indexes.map(indexToJson) } : {}),
   };
+}
+
+function indexToJson(i: IndexDef): JsonValue {
+  const out: Record<string, JsonValue> = { name: i.name, unique: i.unique, columns: i.columns };
+  if (i.prefixLengths) out['prefix-lengths'] = i.prefixLengths.map(numOrNull);
+  if (i.kind) out.kind = i.kind;
+  return out;
+}
+
+function indexFromJson(v: JsonValue): IndexDef {
+  if (!isObject(v)) throw new My2pgError('BAD_EVENT', 'index definition is not an object');
+  const cols = v.columns;
+  const prefix = v['prefix-lengths'];
+  const out: IndexDef = {
+    name: str(v.name, 'index.name'),
+    unique: v.unique === true,
+    columns: Array.isArray(cols) ? cols.map((c) => str(c, 'index column')) : [],
+  };
+  if (Array.isArray(prefix)) out.prefixLengths = prefix.map((p) => optInt(p));
+  if (v.kind === 'fulltext' || v.kind === 'spatial') out.kind = v.kind;
+  return out;
 }
 
 function columnToJson(c: ColumnDef): JsonValue {
@@ -127,6 +153,8 @@ function columnToJson(c: ColumnDef): JsonValue {
     out.scale = numOrNull(c.scale);
   }
   out.fsp = numOrNull(c.fsp);
+  if (c.defaultKind) out['default-kind'] = c.defaultKind;
+  if (c.autoIncrement) out['auto-increment'] = true;
   return out;
 }
 
@@ -186,9 +214,15 @@ function decodeDdl(type: DdlType, database: string, doc: Record<string, JsonValu
     table: typeof doc.table === 'string' ? doc.table : undefined,
     def: isObject(doc.def) ? schemaFromJson(doc.def) : undefined,
     old: isObject(doc.old) ? schemaFromJson(doc.old) : undefined,
+    renames: Array.isArray(doc['column-renames']) ? doc['column-renames'].map(renameFromJson) : undefined,
     sql: typeof doc.sql === 'string' ? doc.sql : '',
     ts: toInt(doc.ts),
   };
+}
+
+function renameFromJson(v: JsonValue): ColumnRename {
+  if (!isObject(v)) throw new My2pgError('BAD_EVENT', 'column rename is not an object');
+  return { from: str(v.from, 'column-renames.from'), to: str(v.to, 'column-renames.to') };
 }
 
 export function schemaFromJson(doc: Record<string, JsonValue>): TableSchema {
@@ -201,6 +235,7 @@ export function schemaFromJson(doc: Record<string, JsonValue>): TableSchema {
     charset: typeof doc.charset === 'string' ? doc.charset : null,
     columns: cols.map((c) => columnFromJson(c)),
     primaryKey: Array.isArray(pk) ? pk.map((p) => str(p, 'primary-key')) : [],
+    ...(Array.isArray(doc.indexes) ? { indexes: doc.indexes.map(indexFromJson) } : {}),
   };
 }
 
@@ -223,6 +258,8 @@ function columnFromJson(c: JsonValue): ColumnDef {
     scale: optInt(c.scale),
     fsp,
     values: Array.isArray(values) ? values.map((v) => str(v, 'enum value')) : null,
+    ...(c['default-kind'] === 'literal' || c['default-kind'] === 'expression' ? { defaultKind: c['default-kind'] } : {}),
+    ...(c['auto-increment'] === true ? { autoIncrement: true } : {}),
   };
 }
 

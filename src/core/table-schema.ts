@@ -48,3 +48,10 @@ export interface TableSchema {
   /** Secondary indexes; absent when not known (then no index is created, changed or dropped). */
   indexes?: IndexDef[];
 }
+
+/** A table definition as stored beside capture's position (null: the table is gone). */
+export interface SchemaRecord {
+  database: string;
+  table: string;
+  def: TableSchema | null;
+}

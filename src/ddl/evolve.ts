@@ -7,10 +7,8 @@ import type { AlterSpec, ColumnPosition, ColumnSpec, DdlOperation, TableName } f
 import { addForeignKeyIndex, isCharType, nameIndexes, normaliseLiteral, sameName } from './parse.js';
 
 /** A column that CHANGE or RENAME COLUMN gave a new name (MySQL names, before Naming). */
-export interface ColumnRename {
-  from: string;
-  to: string;
-}
+export type { ColumnRename } from '../core/events.js';
+import type { ColumnRename } from '../core/events.js';
 
 /** One table or database change, in statement order. */
 export type SchemaChange =

@@ -9,6 +9,7 @@ import type { Naming } from '../target/naming.js';
 import { qualify, quoteIdent } from '../target/quote.js';
 import { evolveSchema, type ColumnRename, type SchemaChange } from './evolve.js';
 import { parseDdl } from './parse.js';
+import { usingExpression } from './pg-cast.js';
 import { implicitDefault, pgDefault } from './pg-default.js';
 import { overrideFor, type TypeOverrides } from './type-overrides.js';
 import { mapColumnType } from './type-map.js';
@@ -280,7 +281,7 @@ export function translateTableAlter(
     const retyped = before.type !== after.type;
     if (retyped) {
       if (oldDefault.sql !== null) alter(`ALTER COLUMN ${name} DROP DEFAULT`);
-      alter(`ALTER COLUMN ${name} TYPE ${after.type} USING ${usingExpression(name, before.type, after.type)}`);
+      alter(`ALTER COLUMN ${name} TYPE ${after.type} USING ${usingExpression(name, before.type, after.type, { from: s.before.values, to: s.after.values })}`);
       if (before.type.startsWith('timestamp') && after.type.startsWith('timestamp') && before.type.endsWith('with time zone') !== after.type.endsWith('with time zone')) {
         notes.push(`column ${s.after.name}: DATETIME/TIMESTAMP conversion used the Postgres session time zone`);
       }
@@ -350,18 +351,7 @@ function renameTable(old: TableSchema, def: TableSchema, dialect: Dialect, namin
   }
 }
 
-/** The USING expression converting a column's values from one Postgres type to another. */
-export function usingExpression(col: string, from: string, to: string): string {
-  const textual = (t: string) => t === 'text' || /^(varchar|char)\(/.test(t);
-  const integral = (t: string) => ['smallint', 'integer', 'bigint'].includes(t) || /^numeric\(\d+,0\)$/.test(t);
-  if (textual(from) && to === 'bytea') return `convert_to(${col}, 'UTF8')`;
-  if (from === 'bytea' && textual(to)) return `convert_from(${col}, 'UTF8')::${to}`;
-  if (textual(from) && to === 'text[]') return `CASE WHEN ${col} = '' THEN '{}'::text[] ELSE string_to_array(${col}, ',') END`;
-  if (from === 'text[]' && textual(to)) return `array_to_string(${col}, ',')::${to}`;
-  if (from.startsWith('bit(') && (to.startsWith('bit(') || integral(to))) return `${col}::bigint::${to}`;
-  if (integral(from) && to.startsWith('bit(')) return `${col}::bigint::${to}`;
-  return `${col}::${to}`;
-}
+export { usingExpression } from './pg-cast.js';
 
 // ---- any schema change ---------------------------------------------------------------------------
 

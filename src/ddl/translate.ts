@@ -7,44 +7,50 @@ import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { qualify, quoteIdent } from '../target/quote.js';
 import { tokenize } from './classify.js';
-import { translateCreateTable, type TranslateOptions } from './pg-ddl.js';
+import { translateCreateTable, translateTableAlter, type DdlTranslation, type TranslateOptions } from './pg-ddl.js';
 import type { TypeOverrides } from './type-overrides.js';
 
 /**
- * The replica statements for a DDL event, in order. table-alter is refused (UNSUPPORTED_DDL)
- * here: the apply stage translates it from the event's `old` and `def` with translateTableAlter
- * (pg-ddl.ts). `options.indexes` (default true) creates a new table's secondary indexes.
+ * The replica statements for a DDL event, in order. table-alter is translated from the event's
+ * `old` and `def` images and its `column-renames` (translateTableAlter); one without both images
+ * is refused (UNSUPPORTED_DDL). `options.indexes` (default true) creates, rebuilds and drops
+ * secondary indexes.
  */
 export function translateDdl(ev: DdlEvent, dialect: Dialect, naming: Naming, overrides: TypeOverrides = {}, options: Omit<TranslateOptions, 'overrides'> = {}): string[] {
+  return translateDdlEvent(ev, dialect, naming, overrides, options).statements;
+}
+
+/** translateDdl with the notes on what the replica cannot express (to log). */
+export function translateDdlEvent(ev: DdlEvent, dialect: Dialect, naming: Naming, overrides: TypeOverrides = {}, options: Omit<TranslateOptions, 'overrides'> = {}): DdlTranslation {
   const schema = naming.name(ev.database);
+  const only = (...statements: string[]): DdlTranslation => ({ statements, notes: [] });
   switch (ev.type) {
     case 'database-create':
-      return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`];
+      return only(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     case 'database-drop':
-      return [`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`];
+      return only(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
     case 'database-alter':
-      return []; // charset changes have no Postgres counterpart
+      return only(); // charset changes have no Postgres counterpart
     case 'table-create': {
       if (!ev.def) throw new My2pgError('BAD_EVENT', `table-create for ${ev.database}.${ev.table} has no "def"`);
       const statements = [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`];
       // MySQL only creates a table that did not exist, so a replica table of that name is stale,
       // except after CREATE … IF NOT EXISTS (binlogged even when it did nothing) or a snapshot.
-      if (!keepsExistingTable(ev.sql)) {
-        statements.push(`DROP TABLE IF EXISTS ${qualify(schema, naming.name(ev.def.table))}`);
-      }
       const keep = keepsExistingTable(ev.sql);
-      statements.push(...translateCreateTable(ev.def, dialect, naming, { ...options, overrides }, keep).statements);
-      return statements;
+      if (!keep) statements.push(`DROP TABLE IF EXISTS ${qualify(schema, naming.name(ev.def.table))}`);
+      const t = translateCreateTable(ev.def, dialect, naming, { ...options, overrides }, keep);
+      return { statements: [...statements, ...t.statements], notes: t.notes };
     }
     case 'table-drop':
-      return [`DROP TABLE IF EXISTS ${qualify(schema, naming.name(requireTable(ev)))}`];
+      return only(`DROP TABLE IF EXISTS ${qualify(schema, naming.name(requireTable(ev)))}`);
     case 'table-truncate':
-      return [`TRUNCATE ${qualify(schema, naming.name(requireTable(ev)))}`];
+      return only(`TRUNCATE ${qualify(schema, naming.name(requireTable(ev)))}`);
     case 'table-alter':
+      if (ev.old && ev.def) return translateTableAlter(ev.old, ev.def, ev.renames ?? [], dialect, naming, { ...options, overrides });
       throw new My2pgError(
         'UNSUPPORTED_DDL',
-        `ALTER on replicated table ${ev.database}.${ev.table ?? '?'} is not supported yet; apply stopped ` +
-          `before it so the replica is not corrupted. Statement: ${ev.sql}`,
+        `table-alter for ${ev.database}.${ev.table ?? '?'} without "old" and "def" table images (written by a ` +
+          `capture that does not track schemas); the replica cannot follow it. Statement: ${ev.sql}`,
       );
   }
 }

@@ -3,6 +3,7 @@
 // the replica with the data; capture resumes from that cursor.
 
 import type { StreamMessage } from '../core/events.js';
+import type { TableSchema } from '../core/table-schema.js';
 import { comparePositions, type BinlogPosition, type EventCursor } from '../core/position.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { DeliveredMessage, Publisher, Subscriber } from './transport.js';
@@ -18,6 +19,11 @@ export class InProcessTransport implements Publisher, Subscriber {
     capacity: number,
     /** Reads the cursor apply committed last (null before the first commit). */
     private readonly loadStored: () => Promise<string | null>,
+    /**
+     * Reads the table definitions apply stored with that cursor (`_my2pg.source_schemas`,
+     * written from the DDL events in the same Postgres transaction), or null when none are.
+     */
+    private readonly loadSchemas?: () => Promise<TableSchema[] | null>,
   ) {
     this.queue = new BoundedQueue(capacity);
   }
@@ -41,6 +47,13 @@ export class InProcessTransport implements Publisher, Subscriber {
     if (text === null) return null;
     const c = JSON.parse(text) as EventCursor;
     return c.commit ? c.next : c.tx;
+  }
+
+  /** Nothing to do: apply stores the definitions the DDL events carry, with the cursor. */
+  async recordSchemas(): Promise<void> {}
+
+  async storedSchemas(): Promise<TableSchema[] | null> {
+    return this.loadSchemas ? this.loadSchemas() : null;
   }
 
   async close(): Promise<void> {

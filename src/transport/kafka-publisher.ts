@@ -6,7 +6,10 @@
 import { Kafka, logLevel, type Consumer, type Producer, type Transaction } from 'kafkajs';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { BinlogPosition } from '../core/position.js';
+import { stringifyJson, parseJson } from '../core/json.js';
+import { schemaFromJson, schemaToJson } from '../core/maxwell.js';
+import { formatPosition, type BinlogPosition } from '../core/position.js';
+import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
 import { databaseTopicPattern, ensureTopics, isTemplate, positionsTopic, topicFor, topicPartitions, topicPattern } from './kafka-topics.js';
 import { partitionFor, type PartitionHash } from './partitioner.js';
 import type { Publisher } from './transport.js';
@@ -114,8 +117,38 @@ export class KafkaPublisher implements Publisher {
   }
 
   async storedPosition(): Promise<BinlogPosition | null> {
-    const value = await readLastValue(this.kafka, positionsTopic(this.opts.topic), this.opts.clientId);
+    const value = (await readLastValues(this.kafka, positionsTopic(this.opts.topic), (k) => k === this.opts.clientId)).get(this.opts.clientId) ?? null;
     return value === null ? null : (JSON.parse(value) as BinlogPosition);
+  }
+
+  /**
+   * Table definitions go to the positions topic in the open Kafka transaction, one record per
+   * table (key `<client id>/schema/["db","table"]`, a tombstone when the table is gone) plus a
+   * marker (`<client id>/schema`): visible exactly when the position committed with them is.
+   */
+  async recordSchemas(records: SchemaRecord[], at: BinlogPosition): Promise<void> {
+    if (!this.tx) throw new Error('recordSchemas() outside a transaction');
+    const since = formatPosition(at);
+    const messages = records.map((r) => ({
+      key: schemaKey(this.opts.clientId, r.database, r.table),
+      value: r.def ? stringifyJson({ since, def: schemaToJson(r.def) }) : null,
+      partition: 0,
+    }));
+    messages.push({ key: schemaKey(this.opts.clientId), value: JSON.stringify({ since }), partition: 0 });
+    await this.tx.send({ topic: positionsTopic(this.opts.topic), acks: -1, messages });
+  }
+
+  async storedSchemas(): Promise<TableSchema[] | null> {
+    const marker = schemaKey(this.opts.clientId);
+    const values = await readLastValues(this.kafka, positionsTopic(this.opts.topic), (k) => k === marker || k.startsWith(`${marker}/`));
+    if (!values.get(marker)) return null;
+    const out: TableSchema[] = [];
+    for (const [k, v] of values) {
+      if (k === marker || v === null) continue;
+      const doc = parseJson(v) as { def: Parameters<typeof schemaFromJson>[0] };
+      out.push(schemaFromJson(doc.def));
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -131,12 +164,17 @@ export class KafkaPublisher implements Publisher {
   }
 }
 
+/** The key of a table's definition in the positions topic, or of the marker saying definitions are stored. */
+function schemaKey(clientId: string, database?: string, table?: string): string {
+  return database === undefined ? `${clientId}/schema` : `${clientId}/schema/${JSON.stringify([database, table])}`;
+}
+
 /**
- * The last committed value for `key` in a single-partition topic: reads the whole log
- * (read-committed; compaction keeps it short) up to the end offset seen at the start. Other
- * clients may have written any number of records after this one's last.
+ * The last committed value of each key `wanted` accepts in a single-partition topic (null for a
+ * tombstone): reads the whole log (read-committed; compaction keeps it short) up to the end
+ * offset seen at the start. Other clients may have written any number of records after these.
  */
-async function readLastValue(kafka: Kafka, topic: string, key: string): Promise<string | null> {
+async function readLastValues(kafka: Kafka, topic: string, wanted: (key: string) => boolean): Promise<Map<string, string | null>> {
   const admin = kafka.admin();
   await admin.connect();
   let low = 0n;
@@ -149,9 +187,9 @@ async function readLastValue(kafka: Kafka, topic: string, key: string): Promise<
   } finally {
     await admin.disconnect();
   }
-  if (high <= low) return null;
+  const last = new Map<string, string | null>();
+  if (high <= low) return last;
   const consumer: Consumer = kafka.consumer({ groupId: `my2pg-position-reader-${process.pid}-${Date.now()}`, readUncommitted: false });
-  let last: string | null = null;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -165,7 +203,8 @@ async function readLastValue(kafka: Kafka, topic: string, key: string): Promise<
         .run({
           eachBatch: async ({ batch }) => {
             for (const m of batch.messages) {
-              if (m.key?.toString() === key && m.value) last = m.value.toString();
+              const key = m.key?.toString();
+              if (key !== undefined && wanted(key)) last.set(key, m.value ? m.value.toString() : null);
             }
             // Transaction markers and aborted records are never delivered, so the end may
             // not be reached exactly: stop when caught up, or after a quiet moment.

@@ -3,6 +3,7 @@
 
 import type { BinlogPosition } from '../core/position.js';
 import type { StreamMessage } from '../core/events.js';
+import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
 
 /**
  * Where capture sends events. A transaction's messages arrive through `send` (possibly in
@@ -16,6 +17,14 @@ export interface Publisher {
   commit(resumeAfter: BinlogPosition): Promise<void>;
   /** Where capture should resume, or null when nothing was ever committed. */
   storedPosition(): Promise<BinlogPosition | null>;
+  /**
+   * Stores capture's tracked table definitions (src/capture/schema-tracker.ts) so that they
+   * become durable with the next `commit`, atomically with its position: a restart sees the
+   * definitions as of the position it resumes from. Called inside a transaction (after `begin`).
+   */
+  recordSchemas?(records: SchemaRecord[], at: BinlogPosition): Promise<void>;
+  /** The definitions stored with `storedPosition()`, or null when none were ever stored. */
+  storedSchemas?(): Promise<TableSchema[] | null>;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,13 @@
 // The applier against a real Postgres: merge semantics, redelivery, tables without a key,
-// dead letters, refusal of ALTER, and every type of the default mapping.
+// dead letters, ALTER in stream order, stopped tables, and every type of the default mapping.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Applier, prepareBatch, type PreparedMessage } from '../../src/apply/applier.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { encodeDdlEvent, encodeRowEvent } from '../../src/core/maxwell.js';
+import { evolveSchema, tableKey } from '../../src/ddl/evolve.js';
+import { parseDdl } from '../../src/ddl/parse.js';
 import type { ColumnDef, TableSchema } from '../../src/core/table-schema.js';
 import { migrateControlSchema } from '../../src/target/control-schema.js';
 import { postgresDialect } from '../../src/target/dialect.js';
@@ -149,13 +151,53 @@ test('an invalid message goes to the dead-letter table and the rest still applie
   assert.deepEqual(await rows('SELECT note FROM shop.items WHERE orderid = 10'), [['ok']]);
 });
 
-test('ALTER stops apply with a clear message and commits nothing of its batch', async () => {
-  const batch = tx(
-    row('Items', 'insert', '{"OrderId":11,"Line":1,"Qty":1,"Note":"no"}'),
-    encodeDdlEvent({ type: 'table-alter', database: 'Shop', table: 'Items', ts: 1, sql: 'ALTER TABLE Items ADD x INT' }),
+test('an ALTER inside a batch: rows before it merge under the old shape, rows after it under the new', async () => {
+  const schemas = new Map([[tableKey('Shop', 'Items'), items]]);
+  const [change] = evolveSchema(parseDdl('ALTER TABLE Items CHANGE Note Remark varchar(30), ADD COLUMN Extra int NOT NULL DEFAULT 7', 'Shop'), schemas).changes;
+  assert.equal(change.kind, 'alter-table');
+  if (change.kind !== 'alter-table') return;
+  await applier.applyBatch(
+    tx(
+      row('Items', 'insert', '{"OrderId":11,"Line":1,"Qty":1,"Note":"before"}'),
+      row('Items', 'update', '{"OrderId":1,"Line":1,"Qty":50,"Note":"upd-before"}', '{"Qty":5}'),
+      encodeDdlEvent({ type: 'table-alter', database: 'Shop', table: 'Items', old: change.old, def: change.def, renames: change.renames, ts: 1, sql: 'ALTER TABLE Items CHANGE …' }),
+      row('Items', 'insert', '{"OrderId":12,"Line":1,"Qty":2,"Remark":"after","Extra":3}'),
+      row('Items', 'update', '{"OrderId":11,"Line":1,"Qty":1,"Remark":"after-too","Extra":7}', '{"Remark":"before"}'),
+    ),
   );
-  await assert.rejects(applier.applyBatch(batch), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED_DDL' && /ALTER TABLE Items ADD x INT/.test(e.message));
-  assert.deepEqual(await rows('SELECT count(*) FROM shop.items WHERE orderid = 11'), [['0']]);
+  items.columns = change.def.columns; // later tests write with the new shape
+  assert.deepEqual(await rows('SELECT orderid, line, qty, remark, extra FROM shop.items WHERE orderid IN (1, 11, 12) AND line = 1 ORDER BY orderid'), [
+    ['1', '1', '50', 'upd-before', '7'],
+    ['11', '1', '1', 'after-too', '7'],
+    ['12', '1', '2', 'after', '3'],
+  ]);
+  assert.deepEqual(await rows("SELECT source_table, event_type FROM _my2pg.ddl_history WHERE event_type = 'table-alter'"), [['Items', 'table-alter']]);
+  const stored = await rows("SELECT def FROM _my2pg.source_schemas WHERE source_table = 'Items'");
+  assert.match(String(stored[0][0]), /"Remark"/);
+});
+
+test('a DDL the replica cannot take stops only its table; its later events are skipped and counted until it is replaced', async () => {
+  const stops: TableSchema = { ...items, table: 'Stops', columns: items.columns.slice(0, 3) };
+  await applier.applyBatch(tx(create(stops)));
+  await applier.applyBatch(
+    tx(
+      row('Stops', 'insert', '{"OrderId":1,"Line":1,"Qty":1}'),
+      // No old/def images: nothing to translate from.
+      encodeDdlEvent({ type: 'table-alter', database: 'Shop', table: 'Stops', ts: 1, sql: 'ALTER TABLE Stops ADD x INT' }),
+      row('Stops', 'insert', '{"OrderId":2,"Line":1,"Qty":1,"x":1}'),
+      row('Items', 'insert', '{"OrderId":13,"Line":1,"Qty":1,"Remark":"flows","Extra":1}'),
+    ),
+  );
+  await applier.applyBatch(tx(row('Stops', 'insert', '{"OrderId":3,"Line":1,"Qty":1,"x":1}')));
+  assert.deepEqual(await rows('SELECT orderid FROM shop.stops ORDER BY 1'), [['1']]);
+  assert.deepEqual(await rows('SELECT remark FROM shop.items WHERE orderid = 13'), [['flows']]);
+  const [[table, statement, error, skipped]] = await rows('SELECT source_table, statement, error, skipped_events FROM _my2pg.stopped_tables');
+  assert.deepEqual([table, statement, skipped], ['Stops', 'ALTER TABLE Stops ADD x INT', '2']);
+  assert.match(String(error), /without "old" and "def"/);
+  // A CREATE that replaces the table resumes it.
+  await applier.applyBatch(tx(create(stops), row('Stops', 'insert', '{"OrderId":4,"Line":1,"Qty":1}')));
+  assert.deepEqual(await rows('SELECT orderid FROM shop.stops ORDER BY 1'), [['4']]);
+  assert.deepEqual(await rows('SELECT count(*) FROM _my2pg.stopped_tables'), [['0']]);
 });
 
 test('every type of the default mapping lands with its value', async () => {

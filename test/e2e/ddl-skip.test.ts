@@ -1,0 +1,46 @@
+// A DDL statement capture cannot parse stops it (exit code 6) with the statement, its binlog
+// position and its fingerprint; listed in `ddl_skip`, it is passed over and the stream goes on.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
+import { mysqlUrl, waitFor } from '../harness/servers.js';
+
+const { fixture, start } = usePipelineFixture();
+
+test('an unparseable DDL stops capture with its position and fingerprint; ddl_skip moves past it', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const q = (sql: string, params: unknown[] = []) => f.conn.query(sql.replace(/\bT\b/g, `\`${f.db}\`.sv`), params);
+  const args = ['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId];
+  let proc = start(args);
+  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await q('CREATE TABLE T (id INT PRIMARY KEY, a INT)');
+  await q('INSERT INTO T VALUES (1, 1), (2, 2)');
+  await assertReplicaConverges(f, ['sv']);
+  // MariaDB's system versioning: not something the parser reads.
+  await q('ALTER TABLE T ADD SYSTEM VERSIONING');
+  assert.equal(await proc.exited, 6, proc.log());
+  const stop = /capture stopped at binlog position (\S+) .*add "(sha256:[0-9a-f]{16})" \(its fingerprint\)/.exec(proc.log());
+  assert.ok(stop, proc.log());
+  assert.match(proc.log(), /ALTER TABLE `[^`]+`\.sv ADD SYSTEM VERSIONING/);
+
+  // Started again without the skip, it stops at the same place (it does not pass silently).
+  proc = start(args);
+  assert.equal(await proc.exited, 6);
+  assert.ok(proc.log().includes(stop[2]));
+
+  // The operator undoes the change on the source and lists the statement in ddl_skip.
+  await q('ALTER TABLE T DROP SYSTEM VERSIONING');
+  await q('INSERT INTO T VALUES (3, 3)');
+  proc = start([...args, '--ddl-skip', stop[2]]);
+  await q('UPDATE T SET a = 20 WHERE id = 2');
+  await assertReplicaConverges(f, ['sv']);
+  assert.match(proc.log(), /DDL statement skipped \(ddl_skip\)/);
+  assert.equal(proc.child.exitCode, null, proc.log());
+  await proc.kill();
+
+  // The position works as well as the fingerprint (validated at start).
+  proc = start([...args, '--ddl-skip', `${stop[1]},${stop[2]}`]);
+  await waitFor('run to resume', async () => /capture resuming/.test(proc.log()), 60_000);
+  await proc.kill();
+});
