@@ -12,7 +12,7 @@ export interface BinlogSourceOptions {
   start: BinlogPosition;
   /** Start from `start.gtid` instead of file and offset. */
   byGtid?: boolean;
-  /** Pause reading when this many events wait for the consumer. */
+  /** Pause reading when this many rows (other events count one) wait for the consumer. */
   highWaterMark?: number;
 }
 
@@ -30,9 +30,11 @@ export class BinlogSource {
   private wake: (() => void) | null = null;
   private paused = false;
   private readonly hwm: number;
+  /** Rows (and other events) queued: what the decoded events weigh in memory. */
+  private queuedWeight = 0;
 
   constructor(private readonly opts: BinlogSourceOptions) {
-    this.hwm = opts.highWaterMark ?? 2000;
+    this.hwm = opts.highWaterMark ?? 5000;
   }
 
   /** Connects and starts streaming from `opts.start`; resolves once the dump has begun. */
@@ -73,11 +75,12 @@ export class BinlogSource {
     for (;;) {
       if (this.head < this.queue.length) {
         const ev = this.queue[this.head++];
+        this.queuedWeight -= weight(ev);
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
           this.queue.splice(0, this.head);
           this.head = 0;
         }
-        if (this.paused && this.queue.length - this.head < this.hwm / 2) {
+        if (this.paused && this.queuedWeight < this.hwm / 2) {
           this.paused = false;
           this.zongji?.connection?.resume();
         }
@@ -134,7 +137,8 @@ export class BinlogSource {
       if (entry) markRawText(entry);
     }
     this.queue.push(ev);
-    if (!this.paused && this.queue.length - this.head >= this.hwm) {
+    this.queuedWeight += weight(ev);
+    if (!this.paused && this.queuedWeight >= this.hwm) {
       this.paused = true;
       this.zongji?.connection?.pause();
     }
@@ -172,4 +176,10 @@ function classifyBinlogError(err: Error, start: BinlogPosition): My2pgError {
   const code = (err as { code?: string }).code;
   const transient = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'ETIMEDOUT';
   return new My2pgError(transient ? 'UNREACHABLE' : 'STREAM', `binlog stream failed: ${msg}`, { retriable: transient, cause: err });
+}
+
+/** A rows event weighs its rows (a single event can hold hundreds); anything else one. */
+function weight(ev: AnyBinlogEvent): number {
+  const rows = (ev as { rows?: unknown[] }).rows;
+  return Array.isArray(rows) ? Math.max(rows.length, 1) : 1;
 }

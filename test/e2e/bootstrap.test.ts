@@ -202,6 +202,9 @@ test('a --where the source refuses fails at once with exit code 2 naming it; the
     assert.match(bad.log(), /the source refused the chunk query \(check --where "v = = 1"\)/);
     const good = start([...args, '--where', 'v = 1']);
     assert.equal(await good.exited, 0, good.log());
+    const status = start(['bootstrap', '--status', '--target', replica.url]);
+    assert.equal(await status.exited, 0, status.log());
+    assert.match(status.log(), new RegExp(`^${f.db}\\.filtered: done at \\S+; 34 of ~\\d+ rows; chunks 1 done, 0 left$`, 'm'));
     const client = pgClient(replica.url);
     await client.connect();
     const r = await client.query(`SELECT count(*) AS n, min(v) AS lo, max(v) AS hi FROM "${f.db}".filtered`);
