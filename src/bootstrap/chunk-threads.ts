@@ -27,25 +27,45 @@ export class ChunkThreads {
   private readonly all: Worker[] = [];
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private nextId = 0;
+  private closed = false;
+  /** The job each thread is running, so a thread that dies fails only its own job. */
+  private readonly running = new Map<Worker, number>();
 
-  constructor(config: ThreadConfig, size: number) {
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL(import.meta.url), { workerData: config });
-      w.on('message', (r: Reply) => {
-        const p = this.pending.get(r.id);
-        this.pending.delete(r.id);
-        if (r.error === undefined) p?.resolve();
-        else p?.reject(new Error(r.error));
-        this.release(w);
-      });
-      w.on('error', (err) => {
-        for (const p of this.pending.values()) p.reject(err);
-        this.pending.clear();
-      });
-      w.unref();
-      this.all.push(w);
-      this.idle.push(w);
+  constructor(private readonly config: ThreadConfig, size: number) {
+    for (let i = 0; i < size; i++) this.idle.push(this.spawn());
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(new URL(import.meta.url), { workerData: this.config });
+    w.on('message', (r: Reply) => {
+      const p = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      this.running.delete(w);
+      if (r.error === undefined) p?.resolve();
+      else p?.reject(new Error(r.error));
+      this.release(w);
+    });
+    // A thread that dies fails its job (the queue retries it) and is replaced.
+    w.on('error', (err) => this.lost(w, err));
+    w.on('exit', (code) => this.lost(w, new Error(`bootstrap thread exited with code ${code}`)));
+    w.unref();
+    this.all.push(w);
+    return w;
+  }
+
+  private lost(w: Worker, err: Error): void {
+    const at = this.all.indexOf(w);
+    if (at < 0) return;
+    this.all.splice(at, 1);
+    const idle = this.idle.indexOf(w);
+    if (idle >= 0) this.idle.splice(idle, 1);
+    const id = this.running.get(w);
+    this.running.delete(w);
+    if (id !== undefined) {
+      this.pending.get(id)?.reject(err);
+      this.pending.delete(id);
     }
+    if (!this.closed) this.release(this.spawn());
   }
 
   readonly handle = async (job: ChunkJob): Promise<void> => {
@@ -53,6 +73,7 @@ export class ChunkThreads {
     const id = ++this.nextId;
     await new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      this.running.set(w, id);
       w.postMessage({ id, job });
     });
   };
@@ -64,7 +85,8 @@ export class ChunkThreads {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()));
+    this.closed = true;
+    await Promise.all([...this.all].map((w) => w.terminate()));
   }
 }
 

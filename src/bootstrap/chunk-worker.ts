@@ -59,6 +59,8 @@ export class ChunkWorker {
 
   constructor(private readonly opts: BootstrapOptions) {
     this.pool = new pg.Pool({ connectionString: opts.targetUrl, max: Math.max(opts.concurrency, 1) });
+    // An idle connection the server closes must not take the process down; the next chunk reconnects.
+    this.pool.on('error', (err) => opts.log.warn({ err: err.message }, 'replica connection lost while idle'));
     this.losses = new LossCounter(opts.log);
   }
 
