@@ -141,6 +141,12 @@ export function evolveTable(old: TableSchema, specs: AlterSpec[]): { def: TableS
   /** A column of the original table, by its original name, unless dropped. */
   const original = (name: string): Col | undefined => cols.find((c) => c.origin !== null && sameName(c.origin, name));
   const byName = (name: string): Col | undefined => cols.filter((c) => sameName(c.def.name, name)).pop();
+  /** The column a DROP/MODIFY/CHANGE/RENAME names (original name first); null if absent under IF EXISTS. */
+  const named = (name: string, ifExists: boolean): Col | null => {
+    const col = original(name) ?? byName(name);
+    if (col || ifExists) return col ?? null;
+    return fail(`unknown column ${name}`);
+  };
   const place = (col: Col, position: ColumnPosition | undefined) => {
     const k = cols.indexOf(col);
     if (!position) {
@@ -186,16 +192,13 @@ export function evolveTable(old: TableSchema, specs: AlterSpec[]): { def: TableS
         break;
       }
       case 'drop-column': {
-        const col = original(s.name) ?? byName(s.name);
-        if (!col) {
-          if (s.ifExists) break;
-          fail(`unknown column ${s.name}`);
-        }
+        const col = named(s.name, s.ifExists);
+        if (!col) break;
         cols = cols.filter((c) => c !== col);
-        pk = pk.filter((id) => id !== col!.id);
+        pk = pk.filter((id) => id !== col.id);
         if (indexes) {
           for (const idx of indexes) {
-            const keep = idx.ids.map((id) => id !== col!.id);
+            const keep = idx.ids.map((id) => id !== col.id);
             if (idx.prefixLengths) idx.prefixLengths = idx.prefixLengths.filter((_, j) => keep[j]);
             idx.ids = idx.ids.filter((_, j) => keep[j]);
           }
@@ -206,27 +209,21 @@ export function evolveTable(old: TableSchema, specs: AlterSpec[]): { def: TableS
       case 'modify-column':
       case 'change-column': {
         const oldName = s.kind === 'change-column' ? s.oldName : s.column.def.name;
-        const col = original(oldName) ?? byName(oldName);
-        if (!col) {
-          if (s.ifExists) break;
-          fail(`unknown column ${oldName}`);
-        }
-        const name = s.kind === 'change-column' ? s.column.def.name : col!.def.name;
-        col!.def = newDef(s.column, name);
-        col!.origin = null; // later clauses cannot name it by its old name
-        place(col!, s.position);
-        inlineKeys(s.column, col!.id);
+        const col = named(oldName, s.ifExists);
+        if (!col) break;
+        const name = s.kind === 'change-column' ? s.column.def.name : col.def.name;
+        col.def = newDef(s.column, name);
+        col.origin = null; // later clauses cannot name it by its old name
+        place(col, s.position);
+        inlineKeys(s.column, col.id);
         nameNewIndexes();
         break;
       }
       case 'rename-column': {
-        const col = original(s.oldName) ?? byName(s.oldName);
-        if (!col) {
-          if (s.ifExists) break;
-          fail(`unknown column ${s.oldName}`);
-        }
-        col!.def = { ...col!.def, name: s.newName };
-        col!.origin = null;
+        const col = named(s.oldName, s.ifExists);
+        if (!col) break;
+        col.def = { ...col.def, name: s.newName };
+        col.origin = null;
         break;
       }
       case 'set-default':
