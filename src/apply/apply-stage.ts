@@ -2,7 +2,8 @@
 // batches from the subscriber and apply them until stopped. Retriable failures reconnect and
 // retry the same batch, which is safe because a redelivered batch is a no-op.
 
-import pg from 'pg';
+import type pg from 'pg';
+import { connectReplica } from '../target/connect.js';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { migrateControlSchema } from '../target/control-schema.js';
@@ -103,12 +104,7 @@ export class ApplyStage {
 
   private async withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
     if (!this.client) {
-      const client = new pg.Client({ connectionString: this.opts.targetUrl, application_name: 'my2pg apply' });
-      try {
-        await client.connect();
-      } catch (err) {
-        throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${(err as Error).message}`, { retriable: true, cause: err });
-      }
+      const client = await connectReplica(this.opts.targetUrl, 'my2pg apply');
       client.on('error', (err) => this.opts.log.warn({ error: err.message }, 'replica connection error'));
       this.client = client;
     }

@@ -2,12 +2,13 @@
 // the job queue, watches them finish, and completes it. Resumes unfinished bootstraps.
 
 import type { Connection } from 'mysql2/promise';
-import pg from 'pg';
+import type pg from 'pg';
 import type { TableFilter } from '../capture/filter.js';
 import { listDatabases, listTables } from '../capture/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
 import { createTable } from '../ddl/translate.js';
 import { Catalog, type TargetTable } from '../target/catalog.js';
+import { connectReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
 import { quoteIdent } from '../target/quote.js';
 import { planChunks } from './chunk-planner.js';
@@ -72,10 +73,7 @@ export class Bootstrapper {
   /** Bootstraps each table in turn; unfinished ones resume where they stopped. */
   async run(tables: Array<{ db: string; table: string }>): Promise<void> {
     const { opts } = this;
-    const target = new pg.Client({ connectionString: opts.targetUrl });
-    await target.connect().catch((err: Error) => {
-      throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${err.message}`, { retriable: true, cause: err });
-    });
+    const target = await connectReplica(opts.targetUrl);
     const worker = chunkHandler(opts);
     let bullWorker: { close(): Promise<void> } | null = null;
     let queue: ChunkQueue;

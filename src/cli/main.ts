@@ -2,7 +2,7 @@
 // the stages. The only module that knows every implementation.
 
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
 import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
@@ -16,6 +16,7 @@ import { loadConfig } from '../config/load.js';
 import { CONFIG_KEYS, type Config } from '../config/schema.js';
 import { EXIT_CODES, My2pgError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { connectReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
@@ -207,7 +208,7 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
 function embedded(c: Config, log: Logger): Runnable[] {
   const targetUrl = need(c, 'target', 'run');
   const withClient = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = await connectTarget(targetUrl);
+    const client = await connectReplica(targetUrl);
     try {
       await migrateControlSchema(client);
       return await fn(client);
@@ -289,7 +290,7 @@ function bootstrapWorker(c: Config, log: Logger): Runnable {
  */
 async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
   const stream = c.kafka ? `kafka:${c.group}` : EMBEDDED_STREAM;
-  const client = await connectTarget(need(c, 'target', 'run'));
+  const client = await connectReplica(need(c, 'target', 'run'));
   let first: boolean;
   let unfinished: Array<{ db: string; table: string }>;
   try {
@@ -313,17 +314,9 @@ async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
   ];
 }
 
-async function connectTarget(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect().catch((err: Error) => {
-    throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${err.message}`, { retriable: true, cause: err });
-  });
-  return client;
-}
-
 /** `my2pg bootstrap --status`: one line per table. */
 async function printBootstrapStatus(targetUrl: string): Promise<number> {
-  const client = await connectTarget(targetUrl);
+  const client = await connectReplica(targetUrl);
   try {
     await migrateControlSchema(client);
     const rows = await client.query<{ source_db: string; source_table: string; state: string; chunks: string; done: string; rows: string; rows_estimated: string; planned_all: boolean; started_at: Date; finished_at: Date | null }>(`
