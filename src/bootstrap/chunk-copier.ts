@@ -9,13 +9,14 @@ import { encodeValue, type EncodeKind } from '../capture/row-encoder.js';
 import { My2pgError } from '../core/errors.js';
 import { parseJsonValue } from '../core/json.js';
 import type { LossCounter } from '../apply/loss-counter.js';
-import { planMerge } from '../apply/merge-planner.js';
-import type { TargetTable } from '../target/catalog.js';
+import { copyIntoTarget, planMerge, type MergeTable } from '../apply/merge-planner.js';
+import type { TargetColumn, TargetTable } from '../target/catalog.js';
+import { COPY_CHUNK } from '../target/copy.js';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { copyField, toPgText } from '../target/pg-value.js';
-import { qualify, quoteIdent } from '../target/quote.js';
+import { qualify } from '../target/quote.js';
 import { fromClause, keyRange, selectList, type SourceTable } from './source-table.js';
 import { lockBootstrappedTable, lockChunk, markChunkDone, type BootstrapTable } from './registry.js';
 
@@ -58,16 +59,20 @@ export async function copyChunk(
     }
     await lockBootstrappedTable(pg, t.table.schema, t.table.table);
     const read = () => readRange(source, src, b, chunk.lower, chunk.upper);
-    const line = rowLine(src, t);
+    // The replica's table narrowed to the source's columns, in the source's order.
+    const table = { ...t.table, columns: targetColumns(src, t) };
+    const line = rowLine(src, table.columns, t);
     let result: ChunkResult | null = null;
     if (src.key.length === 0 && t.table.primaryKey.length === 0) {
       // One pass over a table without a usable key: the copy replaces the replica's rows.
       await pg.query(`DELETE FROM ${qualify(t.table.schema, t.table.table)}`);
-      result = { rows: await copyRange(pg, copyIntoTargetSql(src, t), read, line), path: 'direct' };
+      result = { rows: await copyRange(pg, copyIntoTarget(table), read, line), path: 'direct' };
     } else if (tryDirect && t.table.primaryKey.length > 0) {
-      result = await tryDirectCopy(pg, copyIntoTargetSql(src, t), read, line);
+      result = await tryDirectCopy(pg, copyIntoTarget(table), read, line);
     }
-    result ??= await mergeThroughStaging(src, t, read, line, chunkNo);
+    // Staging merges by the replica's primary key, or by the chunk key when it has none.
+    const mergeKey = table.primaryKey.length > 0 ? table.primaryKey : src.key.map((k) => t.naming.name(k));
+    result ??= await mergeThroughStaging({ ...table, primaryKey: mergeKey }, t, read, line, chunkNo);
     await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, worker);
     await pg.query('COMMIT');
     return result;
@@ -89,16 +94,15 @@ async function tryDirectCopy(pg: ClientBase, sql: string, read: () => Promise<Ra
   }
 }
 
+/** Through staging and apply's merge, keyed by `table.primaryKey` (the chunk key without one). */
 async function mergeThroughStaging(
-  src: SourceTable,
+  table: MergeTable,
   t: ChunkTarget,
   read: () => Promise<RangeRead>,
   line: (r: unknown[]) => string,
   chunkNo: number,
 ): Promise<ChunkResult> {
-  const key = t.table.primaryKey.length > 0 ? t.table.primaryKey : src.key.map((k) => t.naming.name(k));
-  const columns = src.def.columns.map((c) => t.table.byName.get(t.naming.name(c.name))!);
-  const plan = planMerge({ ...t.table, columns, primaryKey: key }, `_my2pg_chunk_${chunkNo}`, t.dialect);
+  const plan = planMerge(table, `_my2pg_chunk_${chunkNo}`, t.dialect);
   await t.pg.query(plan.createStaging);
   const rows = await copyRange(t.pg, plan.copyIntoStaging, read, (r) => `U\t${line(r)}`);
   await t.pg.query(plan.deleteMatched);
@@ -121,8 +125,6 @@ async function readRange(source: () => Promise<Connection>, src: SourceTable, b:
   const raw = (conn as unknown as { connection: import('mysql2').Connection }).connection;
   return { conn, raw, query: raw.query({ sql, values: range.params, rowsAsArray: true }) };
 }
-
-const COPY_CHUNK = 65536;
 
 /**
  * Runs a read into a COPY: rows become lines, sent in chunks of about 64 KiB; the MySQL
@@ -171,20 +173,22 @@ async function copyRange(pg: ClientBase, sql: string, read: () => Promise<RangeR
   }
 }
 
-function copyIntoTargetSql(src: SourceTable, t: ChunkTarget): string {
-  const cols = src.def.columns.map((c) => quoteIdent(t.naming.name(c.name)));
-  return `COPY ${qualify(t.table.schema, t.table.table)} (${cols.join(', ')}) FROM STDIN`;
+/** The replica column of each source column, in definition order; a missing one is an error. */
+function targetColumns(src: SourceTable, t: ChunkTarget): TargetColumn[] {
+  return src.def.columns.map((c) => {
+    const col = t.table.byName.get(t.naming.name(c.name));
+    if (!col) {
+      throw new My2pgError('TARGET', `column "${c.name}" of ${src.def.database}.${src.def.table} does not exist in replica table ${t.table.schema}.${t.table.table}`);
+    }
+    return col;
+  });
 }
 
 const PLAIN_SOURCE_KINDS = new Set<EncodeKind>(['integer', 'decimal', 'float', 'double', 'year', 'bit', 'temporal']);
 
 /** A source row (in definition order) → a COPY line, through the same encoder as the binlog path. */
-function rowLine(src: SourceTable, t: ChunkTarget): (row: unknown[]) => string {
-  const targets = src.def.columns.map((c, i) => {
-    const col = t.table.byName.get(t.naming.name(c.name));
-    if (!col) {
-      throw new My2pgError('TARGET', `column "${c.name}" of ${src.def.database}.${src.def.table} does not exist in replica table ${t.table.schema}.${t.table.table}`);
-    }
+function rowLine(src: SourceTable, columns: TargetColumn[], t: ChunkTarget): (row: unknown[]) => string {
+  const targets = columns.map((col, i) => {
     const where = `${t.table.schema}.${t.table.table}.${col.name}`;
     // Numbers and temporals as MySQL formats them never hold a tab, newline or backslash.
     const plain = PLAIN_SOURCE_KINDS.has(src.columns[i].kind);

@@ -20,7 +20,7 @@ export interface ChunkQueue {
   close(): Promise<void>;
 }
 
-export const ATTEMPTS = 5;
+const ATTEMPTS = 5;
 const BACKOFF_MS = 1000;
 
 /** Runs jobs in this process, `concurrency` at a time. */
