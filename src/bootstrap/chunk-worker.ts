@@ -12,7 +12,7 @@ import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { copyChunk } from './chunk-copier.js';
 import type { ChunkJob } from './job-queue.js';
-import { readBootstrap } from './registry.js';
+import { readBootstrap, tableKey } from './registry.js';
 import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
 
 /** Receives bootstrap events for other consumers (Maxwell's bootstrap-* on Kafka). */
@@ -74,7 +74,7 @@ export class ChunkWorker {
       const src = await this.source(job.db, job.table);
       const table = await this.catalog.table(client, b.targetSchema, b.targetTable);
       if (!table) throw new My2pgError('TARGET', `replica table ${b.targetSchema}.${b.targetTable} disappeared during its bootstrap`);
-      const key = `${job.db}\u0000${job.table}`;
+      const key = tableKey(job.db, job.table);
       const events = opts.events;
       const result = await copyChunk(
         () => connectForBootstrap(opts.sourceUrl),
@@ -96,7 +96,7 @@ export class ChunkWorker {
   };
 
   private source(db: string, table: string): Promise<SourceTable> {
-    const key = `${db}\u0000${table}`;
+    const key = tableKey(db, table);
     let p = this.sources.get(key);
     if (!p) {
       p = (async () => {

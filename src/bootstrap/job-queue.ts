@@ -4,6 +4,7 @@
 import { Queue, Worker } from 'bullmq';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { tableKey } from './registry.js';
 
 export interface ChunkJob {
   db: string;
@@ -42,7 +43,7 @@ export class InProcessQueue implements ChunkQueue {
   }
 
   async failure(db: string, table: string): Promise<string | null> {
-    return this.failures.get(`${db}\u0000${table}`) ?? null;
+    return this.failures.get(tableKey(db, table)) ?? null;
   }
 
   async close(): Promise<void> {
@@ -66,7 +67,7 @@ export class InProcessQueue implements ChunkQueue {
         return await this.handler(job);
       } catch (err) {
         if (n >= ATTEMPTS || this.closed) {
-          this.failures.set(`${job.db}\u0000${job.table}`, (err as Error).message);
+          this.failures.set(tableKey(job.db, job.table), (err as Error).message);
           return;
         }
         this.log.warn({ ...job, attempt: n, err: (err as Error).message }, 'bootstrap chunk failed; retrying');
@@ -83,7 +84,7 @@ function connection(url: string) {
 
 /** A job's id: the same chunk is queued once (bullmq ids may not contain ':'). */
 function jobId(job: ChunkJob): string {
-  return `${Buffer.from(`${job.db}\u0000${job.table}`).toString('base64url')}-${job.chunkNo}`;
+  return `${Buffer.from(tableKey(job.db, job.table)).toString('base64url')}-${job.chunkNo}`;
 }
 
 export class BullChunkQueue implements ChunkQueue {

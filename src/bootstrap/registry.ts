@@ -31,6 +31,7 @@ export interface Chunk {
   worker: string | null;
 }
 
+/** One string for a (database or schema, table) pair, for maps and job ids. */
 export function tableKey(schema: string, table: string): string {
   return `${schema}\u0000${table}`;
 }

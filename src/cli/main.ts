@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
 import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
-import { listBootstraps } from '../bootstrap/registry.js';
+import { listBootstraps, tableKey } from '../bootstrap/registry.js';
 import { readCheckpoints } from '../apply/checkpoint-store.js';
 import { readSourceSchemas } from '../apply/ddl-store.js';
 import { CaptureStage } from '../capture/capture-stage.js';
@@ -306,8 +306,8 @@ async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
     {
       run: async () => {
         const tables = first && c.initial_bootstrap ? await b.includedTables(new TableFilter(c.include, c.exclude, c.filter)) : [];
-        const names = new Set(tables.map((t) => `${t.db}\u0000${t.table}`));
-        await b.run([...tables, ...unfinished.filter((t) => !names.has(`${t.db}\u0000${t.table}`))]);
+        const names = new Set(tables.map((t) => tableKey(t.db, t.table)));
+        await b.run([...tables, ...unfinished.filter((t) => !names.has(tableKey(t.db, t.table)))]);
       },
       stop: async () => b.stop(),
     },
