@@ -35,6 +35,8 @@ export interface CaptureOptions {
   heartbeatMs?: number;
   /** Resume by GTID when the stored position has one (default true). */
   useGtid?: boolean;
+  /** Where a capture with no stored position starts (`init_position`); default: the binlog's end. */
+  initPosition?: string;
   /** Make progress durable after this many rows, or this long, at a transaction boundary. */
   commitEveryRows?: number;
   commitEveryMs?: number;
@@ -106,6 +108,10 @@ export class CaptureStage {
     if (start) {
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture resuming');
       await this.loadSchemas();
+    } else if (this.opts.initPosition) {
+      start = await binlogPositionAt(this.conn, server.isMariaDb, this.opts.initPosition);
+      log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture starting at init_position');
+      await this.publishSchemaSnapshot(start);
     } else {
       start = await currentBinlogEnd(this.conn, server.isMariaDb);
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture starting at the end of the binlog');
@@ -587,12 +593,39 @@ async function currentBinlogEnd(conn: mysql.Connection, isMariaDb: boolean): Pro
   if (!r) throw new My2pgError('SOURCE_SETTINGS', 'SHOW MASTER STATUS returned nothing: is log_bin enabled?');
   const pos: BinlogPosition = { file: r.File, pos: Number(r.Position) };
   if (isMariaDb) {
-    const [g] = await conn.query('SELECT BINLOG_GTID_POS(?, ?) AS gtid', [pos.file, pos.pos]);
-    const gtid = (g as Array<{ gtid: string | null }>)[0]?.gtid;
-    if (gtid !== null && gtid !== undefined) pos.gtid = gtid;
+    await addMariaDbGtid(conn, pos);
   } else if (r.Executed_Gtid_Set !== undefined) {
     const [m] = await conn.query('SELECT @@GLOBAL.gtid_mode AS mode');
     if ((m as Array<{ mode: string }>)[0]?.mode === 'ON') pos.gtid = r.Executed_Gtid_Set.replace(/\s+/g, '');
   }
+  return pos;
+}
+
+/** MariaDB knows the GTID state at any binlog offset. */
+async function addMariaDbGtid(conn: mysql.Connection, pos: BinlogPosition): Promise<void> {
+  const [g] = await conn.query('SELECT BINLOG_GTID_POS(?, ?) AS gtid', [pos.file, pos.pos]);
+  const gtid = (g as Array<{ gtid: string | null }>)[0]?.gtid;
+  if (gtid !== null && gtid !== undefined) pos.gtid = gtid;
+}
+
+/**
+ * `init_position` (file:offset) checked against the server's binlogs. On MariaDB the position
+ * gets its GTID state, so it resumes by GTID like any other; on MySQL, which cannot tell the GTID
+ * set at an offset, positions stay file/offset (docs/CONFIG.md).
+ */
+async function binlogPositionAt(conn: mysql.Connection, isMariaDb: boolean, spec: string): Promise<BinlogPosition> {
+  const at = spec.lastIndexOf(':');
+  const pos: BinlogPosition = { file: spec.slice(0, at), pos: Number(spec.slice(at + 1)) };
+  const [rows] = await conn.query('SHOW BINARY LOGS');
+  const logs = rows as Array<{ Log_name: string; File_size: number | string }>;
+  const log = logs.find((l) => l.Log_name === pos.file);
+  if (!log || pos.pos < 4 || pos.pos > Number(log.File_size)) {
+    throw new My2pgError(
+      'CONFIG',
+      `init_position ${spec} is not in the source's binlogs (${logs.map((l) => `${l.Log_name}: 4…${l.File_size}`).join(', ')}); ` +
+        'give a file SHOW BINARY LOGS lists and an event offset inside it, or leave init_position out to start at the end of the binlog',
+    );
+  }
+  if (isMariaDb) await addMariaDbGtid(conn, pos);
   return pos;
 }

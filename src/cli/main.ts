@@ -33,7 +33,7 @@ const USAGE = `usage:
   my2pg bootstrap --worker --source URL --target URL --redis URL     (copy chunks for others)
   my2pg bootstrap --status --target URL                               (what is done, running, left)
 common options: --config FILE, --exclude RULES, --client-id ID, --server-id N, --use-gtid true|false,
-  --heartbeat-interval-ms N, --topic-partitions N,
+  --init-position FILE:OFFSET, --heartbeat-interval-ms N, --topic-partitions N,
   --batch-max-rows N, --batch-max-wait-ms N, --dialect postgres|greenplum, --keep-case, --log-level LEVEL
 Every option can also come from MY2PG_<OPTION> environment variables or the YAML config file.`;
 
@@ -155,6 +155,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     sourceUrl: need(c, 'source', 'capture'),
     serverId: c.server_id,
     useGtid: c.use_gtid,
+    initPosition: c.init_position,
     heartbeatMs: c.heartbeat_interval_ms,
     output: outputOptions(c),
     filter: new TableFilter(c.include, c.exclude, c.filter),
@@ -225,6 +226,7 @@ function embedded(c: Config, log: Logger): Runnable[] {
     sourceUrl: need(c, 'source', 'run'),
     serverId: c.server_id,
     useGtid: c.use_gtid,
+    initPosition: c.init_position,
     heartbeatMs: c.heartbeat_interval_ms,
     filter: new TableFilter(c.include, c.exclude, c.filter),
     ddlSkip: c.ddl_skip,

@@ -32,6 +32,10 @@ export const configSchema = z
     client_id: z.string().min(1).default('my2pg'),
     server_id: int(1).max(4294967295).default(6379),
     use_gtid: bool.default(true),
+    init_position: z
+      .string()
+      .regex(/^[^:\s]+:\d+$/, 'must be a binlog file and offset, e.g. mysql-bin.000003:4')
+      .optional(),
     heartbeat_interval_ms: int(0).default(1000),
     output_binlog_position: bool.default(false),
     output_gtid_position: bool.default(false),
