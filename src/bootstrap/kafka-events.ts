@@ -2,7 +2,7 @@
 // `bootstrap-start`, one `bootstrap-insert` per row, `bootstrap-complete` (docs/EVENTS.md).
 // At least once: a chunk that is retried publishes its rows again, as Maxwell's bootstrap does.
 
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from '../transport/kafkajs.js';
 import { jacksonString } from '../core/java-format.js';
 import type { Logger } from '../core/logger.js';
 import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../capture/output-options.js';

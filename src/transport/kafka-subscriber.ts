@@ -4,7 +4,7 @@
 // the consumer group's offsets, which are committed afterwards only for monitoring. A topic
 // template (`shop_%{table}`) subscribes to every matching topic, including ones created later.
 
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Producer } from './kafkajs.js';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { BoundedQueue } from './bounded-queue.js';

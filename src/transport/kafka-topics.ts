@@ -1,6 +1,6 @@
 // Topics my2pg uses on Kafka, created by whichever stage starts first.
 
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from './kafkajs.js';
 import { My2pgError } from '../core/errors.js';
 
 const POSITIONS_SUFFIX = '.my2pg-positions';

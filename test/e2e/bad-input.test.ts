@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { readTopicMessages } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, waitFor } from '../harness/servers.js';

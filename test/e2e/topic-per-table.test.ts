@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { kafkaBrokers, mysqlUrl, randomSuffix, waitFor } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';

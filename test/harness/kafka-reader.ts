@@ -1,6 +1,6 @@
 // Reads every committed message of a topic from the beginning (read-committed), for tests.
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { kafkaBrokers, randomSuffix, waitFor } from './servers.js';
 
 export interface TopicMessage {

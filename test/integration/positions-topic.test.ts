@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { KafkaPublisher } from '../../src/transport/kafka-publisher.js';
 import { positionsTopic } from '../../src/transport/kafka-topics.js';
