@@ -34,7 +34,7 @@ export class BinlogSource {
   private queuedWeight = 0;
 
   constructor(private readonly opts: BinlogSourceOptions) {
-    this.hwm = opts.highWaterMark ?? 5000;
+    this.hwm = opts.highWaterMark ?? 1000;
   }
 
   /** Connects and starts streaming from `opts.start`; resolves once the dump has begun. */

@@ -546,6 +546,7 @@ export class CaptureStage {
     await this.opts.publisher.send(ddlMessages(events, tx, at, this.output));
     await this.opts.publisher.recordSchemas?.(defs.map((def) => ({ database: def.database, table: def.table, def })), at);
     await this.opts.publisher.commit(at);
+    await this.opts.publisher.flush?.();
     this.opts.log.info({ tables: events.filter((e) => e.table).length }, 'published the schema snapshot');
   }
 }

@@ -28,14 +28,20 @@ export interface PendingRow {
   primaryKeyColumns: string;
 }
 
+/** What a row weighs in memory besides its strings (object, fields), roughly. */
+const ROW_OVERHEAD = 200;
+
 export class TransactionBuffer {
   private rows: PendingRow[] = [];
+  /** Approximate bytes the rows in memory hold. */
+  private bytes = 0;
   private spillDir: string | null = null;
   private spill: WriteStream | null = null;
   private spilled = 0;
   private spillError: Error | null = null;
 
-  constructor(private readonly maxInMemory = 10_000) {}
+  /** Rows stay in memory up to `maxInMemoryBytes` (32 MiB: transactions of ~50k typical rows). */
+  constructor(private readonly maxInMemoryBytes = 32 * 2 ** 20) {}
 
   get size(): number {
     return this.spilled + this.rows.length;
@@ -43,7 +49,8 @@ export class TransactionBuffer {
 
   async add(row: PendingRow): Promise<void> {
     this.rows.push(row);
-    if (this.rows.length >= this.maxInMemory) await this.spillRows();
+    this.bytes += ROW_OVERHEAD + row.data.length + (row.old?.length ?? 0) + row.key.length;
+    if (this.bytes >= this.maxInMemoryBytes) await this.spillRows();
   }
 
   /** Yields all rows in order, in chunks, then empties the buffer. */
@@ -67,6 +74,7 @@ export class TransactionBuffer {
     }
     const rows = this.rows;
     this.rows = [];
+    this.bytes = 0;
     for (let i = 0; i < rows.length; i += chunkSize) yield rows.slice(i, i + chunkSize);
     await this.reset();
   }
@@ -74,6 +82,7 @@ export class TransactionBuffer {
   /** Forgets the open transaction (e.g. on ROLLBACK) and removes any spill file. */
   async reset(): Promise<void> {
     this.rows = [];
+    this.bytes = 0;
     const spill = this.spill;
     this.spill = null;
     if (spill && !spill.closed) {
@@ -98,6 +107,7 @@ export class TransactionBuffer {
     for (const r of this.rows) text += `${JSON.stringify(r)}\n`;
     this.spilled += this.rows.length;
     this.rows = [];
+    this.bytes = 0;
     if (!this.spill.write(text)) await once(this.spill, 'drain');
   }
 }

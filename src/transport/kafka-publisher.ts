@@ -2,8 +2,13 @@
 // transaction also writes capture's resume position to a compacted positions topic, so data
 // and position become visible together or not at all: a restarted capture never republishes
 // a transaction Kafka acknowledged, and never skips one it did not (DESIGN §6.2).
+//
+// begin/send/commit only queue: one sender hands the queue to Kafka, one produce request at a
+// time (kafkajs numbers an idempotent producer's batches when it sends them, so two requests in
+// flight would clash) and one transaction after the other, while capture goes on decoding. The
+// queue is bounded; a failed request fails the next call and no later transaction is committed.
 
-import { Kafka, logLevel, type Consumer, type Producer, type Transaction } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Producer, type Transaction } from './kafkajs.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { stringifyJson, parseJson } from '../core/json.js';
@@ -26,10 +31,36 @@ export interface KafkaPublisherOptions {
   log: Logger;
 }
 
+/** Per-record bytes besides key and value (record header, varints), roughly. */
+const RECORD_OVERHEAD = 32;
+/** Produce requests stay under the broker's default message.max.bytes (1 MiB) per record batch (a single bigger record goes alone). */
+const REQUEST_BYTES = 900_000;
+/** Queued bytes past which send() and commit() wait for Kafka. */
+const QUEUE_BYTES = 8 * REQUEST_BYTES;
+/** Ends a transaction in the queue. */
+const COMMIT = Symbol('commit');
+
+interface QueuedRecord {
+  topic: string;
+  key: string;
+  value: string | null;
+  partition: number;
+  bytes: number;
+}
+
 export class KafkaPublisher implements Publisher {
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
+  /** The Kafka transaction the sender has open. */
   private tx: Transaction | null = null;
+  /** Whether capture has a transaction open (between begin and commit). */
+  private open = false;
+  /** Records and commit marks not yet handed to Kafka, and the records' approximate size. */
+  private queue: Array<QueuedRecord | typeof COMMIT> = [];
+  private queueBytes = 0;
+  /** The sender, while it runs; the error that stopped it. */
+  private sending: Promise<void> | null = null;
+  private failure: Error | null = null;
   /** Partition counts of the data topics known to exist. */
   private partitions = new Map<string, number>();
   private readonly template: boolean;
@@ -64,25 +95,86 @@ export class KafkaPublisher implements Publisher {
   }
 
   async begin(): Promise<void> {
-    this.tx = await this.requireProducer().transaction();
+    this.throwIfFailed();
+    this.open = true;
   }
 
+  /** Queues messages of the open transaction (see the class comment). */
   async send(messages: StreamMessage[]): Promise<void> {
-    if (!this.tx) throw new Error('send() outside a transaction');
-    const byTopic = new Map<string, Array<{ key: string; value: string; partition: number }>>();
-    const add = (topic: string, m: StreamMessage, partition: number) => {
-      let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
-      list.push({ key: m.key, value: m.value, partition });
-    };
+    this.requireOpen('send');
     for (const m of messages) {
       for (const topic of await this.topicsOf(m)) {
         const n = this.partitions.get(topic) ?? 1;
-        if (m.broadcast) for (let p = 0; p < n; p++) add(topic, m, p);
-        else add(topic, m, partitionFor(m.partitionKey ?? m.database, n, this.opts.partitionHash));
+        if (m.broadcast) for (let p = 0; p < n; p++) this.enqueue(topic, m.key, m.value, p);
+        else this.enqueue(topic, m.key, m.value, partitionFor(m.partitionKey ?? m.database, n, this.opts.partitionHash));
       }
     }
-    await this.tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+    await this.queued();
+  }
+
+  private enqueue(topic: string, key: string, value: string | null, partition: number): void {
+    const bytes = RECORD_OVERHEAD + Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value));
+    this.queue.push({ topic, key, value, partition, bytes });
+    this.queueBytes += bytes;
+  }
+
+  /** Starts the sender if it is not running; waits while more than QUEUE_BYTES are queued. */
+  private async queued(): Promise<void> {
+    if (!this.sending && this.queue.length > 0) this.sending = this.sendQueue().finally(() => (this.sending = null));
+    while (this.queueBytes > QUEUE_BYTES && this.sending) await this.sending;
+    this.throwIfFailed();
+  }
+
+  /**
+   * The sender: Kafka transactions one after the other, each opened on its first record, its
+   * records in produce requests of at most REQUEST_BYTES, ended at its commit mark.
+   */
+  private async sendQueue(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && !this.failure) {
+        this.tx ??= await this.requireProducer().transaction();
+        if (this.queue[0] === COMMIT) {
+          this.queue.shift();
+          const tx = this.tx;
+          this.tx = null;
+          await tx.commit();
+          continue;
+        }
+        let end = 0;
+        let bytes = 0;
+        for (; end < this.queue.length; end++) {
+          const r = this.queue[end];
+          if (r === COMMIT || (end > 0 && bytes + r.bytes > REQUEST_BYTES)) break;
+          bytes += r.bytes;
+        }
+        const batch = this.queue.splice(0, end) as QueuedRecord[];
+        this.queueBytes -= bytes;
+        const byTopic = new Map<string, Array<{ key: string; value: string | null; partition: number }>>();
+        for (const { topic, key, value, partition } of batch) {
+          let list = byTopic.get(topic);
+          if (!list) byTopic.set(topic, (list = []));
+          list.push({ key, value, partition });
+        }
+        await this.tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      }
+    } catch (err) {
+      this.failure = err as Error;
+    }
+  }
+
+  /** Waits until every committed transaction is in Kafka; throws the error that stopped the sender. */
+  async flush(): Promise<void> {
+    while (this.sending) await this.sending;
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private requireOpen(what: string): void {
+    this.throwIfFailed();
+    if (!this.open) throw new Error(`${what}() outside a transaction`);
   }
 
   /**
@@ -104,16 +196,13 @@ export class KafkaPublisher implements Publisher {
     return [topic];
   }
 
+  /** Queues the position record and the end of the transaction (durable after `flush`). */
   async commit(resumeAfter: BinlogPosition): Promise<void> {
-    if (!this.tx) throw new Error('commit() outside a transaction');
-    const tx = this.tx;
-    this.tx = null;
-    await tx.send({
-      topic: positionsTopic(this.opts.topic),
-      acks: -1,
-      messages: [{ key: this.opts.clientId, value: JSON.stringify(resumeAfter), partition: 0 }],
-    });
-    await tx.commit();
+    this.requireOpen('commit');
+    this.open = false;
+    this.enqueue(positionsTopic(this.opts.topic), this.opts.clientId, JSON.stringify(resumeAfter), 0);
+    this.queue.push(COMMIT);
+    await this.queued();
   }
 
   async storedPosition(): Promise<BinlogPosition | null> {
@@ -127,15 +216,12 @@ export class KafkaPublisher implements Publisher {
    * marker (`<client id>/schema`): visible exactly when the position committed with them is.
    */
   async recordSchemas(records: SchemaRecord[], at: BinlogPosition): Promise<void> {
-    if (!this.tx) throw new Error('recordSchemas() outside a transaction');
+    this.requireOpen('recordSchemas');
     const since = formatPosition(at);
-    const messages = records.map((r) => ({
-      key: schemaKey(this.opts.clientId, r.database, r.table),
-      value: r.def ? stringifyJson({ since, def: schemaToJson(r.def) }) : null,
-      partition: 0,
-    }));
-    messages.push({ key: schemaKey(this.opts.clientId), value: JSON.stringify({ since }), partition: 0 });
-    await this.tx.send({ topic: positionsTopic(this.opts.topic), acks: -1, messages });
+    const topic = positionsTopic(this.opts.topic);
+    for (const r of records) this.enqueue(topic, schemaKey(this.opts.clientId, r.database, r.table), r.def ? stringifyJson({ since, def: schemaToJson(r.def) }) : null, 0);
+    this.enqueue(topic, schemaKey(this.opts.clientId), JSON.stringify({ since }), 0);
+    await this.queued();
   }
 
   async storedSchemas(): Promise<TableSchema[] | null> {
@@ -151,7 +237,14 @@ export class KafkaPublisher implements Publisher {
     return out;
   }
 
+  /** Finishes sending the committed transactions, then aborts what is left of an open one. */
   async close(): Promise<void> {
+    const open = this.queue.lastIndexOf(COMMIT) + 1;
+    this.queue.splice(open);
+    await this.flush().catch(() => undefined);
+    this.queue = [];
+    this.queueBytes = 0;
+    this.open = false;
     if (this.tx) await this.tx.abort().catch(() => undefined);
     this.tx = null;
     await this.producer?.disconnect();

@@ -7,14 +7,17 @@ import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
 
 /**
  * Where capture sends events. A transaction's messages arrive through `send` (possibly in
- * several calls, for big transactions) and are acknowledged by `commit`: only after `commit`
- * resolves may `resumeAfter` be considered durable. Implementations keep message order per key.
+ * several calls, for big transactions) and end with `commit`. A publisher may queue them: the
+ * messages and `resumeAfter` are durable, together, once `flush` resolves after the `commit`.
+ * Implementations keep message order per key and transactions in order.
  */
 export interface Publisher {
   begin(): Promise<void>;
   send(messages: StreamMessage[]): Promise<void>;
   /** Makes the messages since `begin` durable, together with the position to resume from. */
   commit(resumeAfter: BinlogPosition): Promise<void>;
+  /** Waits until every committed transaction is durable (a publisher that does not queue has nothing to wait for). */
+  flush?(): Promise<void>;
   /** Where capture should resume, or null when nothing was ever committed. */
   storedPosition(): Promise<BinlogPosition | null>;
   /**

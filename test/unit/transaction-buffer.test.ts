@@ -9,7 +9,7 @@ const row = (i: number): PendingRow => ({
 });
 
 test('a big transaction spills to disk past the memory limit and drains in order', async () => {
-  const buf = new TransactionBuffer(100);
+  const buf = new TransactionBuffer(100 * 260);
   for (let i = 0; i < 1050; i++) await buf.add(row(i));
   assert.equal(buf.size, 1050);
   const spillDir = (buf as unknown as { spillDir: string | null }).spillDir;
@@ -25,7 +25,7 @@ test('a big transaction spills to disk past the memory limit and drains in order
 });
 
 test('reset forgets a rolled-back transaction', async () => {
-  const buf = new TransactionBuffer(10);
+  const buf = new TransactionBuffer(10 * 260);
   for (let i = 0; i < 25; i++) await buf.add(row(i));
   await buf.reset();
   assert.equal(buf.size, 0);
