@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: results (figure beside the limit measured in the same run),
 // where they are saved, and the machine they came from.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/harness/servers.js';
@@ -39,4 +39,10 @@ export function save(r: BenchResult): string {
   const file = join(dir, `${r.scenario}-${r.at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -5,15 +5,19 @@
 import { save, type BenchResult } from './lib.js';
 import { applyScenario } from './scenarios/apply.js';
 import { bootstrapScenario } from './scenarios/bootstrap.js';
+import { captureScenario } from './scenarios/capture.js';
 import { embeddedScenario } from './scenarios/embedded.js';
+import { lagScenario } from './scenarios/lag.js';
 import { memoryScenario } from './scenarios/memory.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SCENARIOS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
+  capture: () => captureScenario(rows),
   'apply-insert': () => applyScenario('insert', rows),
   'apply-update': () => applyScenario('update', rows),
   bootstrap: () => bootstrapScenario(rows),
   embedded: () => embeddedScenario(rows),
+  lag: () => lagScenario(),
   memory: () => memoryScenario(rows),
 };
 

@@ -4,7 +4,7 @@
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ApplyStage } from '../../src/apply/apply-stage.js';
 import { silentLogger } from '../../src/core/logger.js';

@@ -1,0 +1,99 @@
+// capture: a binlog holding BENCH_ROWS rows of the 10-column mixed-type table (transactions of
+// 10,000 rows), read twice from the same position: by the bare zongji decoder alone (the limit)
+// and by `my2pg capture` into Kafka (DESIGN §8). Both clocks start when the binlog stream is open
+// and stop at the last row: zongji's when it has decoded it, capture's when Kafka holds it.
+
+import ZongJi from '@vlasky/zongji';
+import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
+import { createBigTable, fillBigTable } from '../../test/harness/big-table.js';
+import { kafkaBrokers, mysqlConnection, mysqlUrl, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
+import { cpuSeconds, result, type BenchResult } from '../lib.js';
+
+const TX_ROWS = 10_000;
+
+/** Decodes from `file:pos` with the options capture gives zongji; ms from ready to the n-th row. */
+async function bareDecode(file: string, pos: number, n: number): Promise<number> {
+  const u = new URL(mysqlUrl());
+  const zongji = new ZongJi({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), dateStrings: true, timezone: 'Z', jsonStrings: true });
+  let started = 0;
+  let rows = 0;
+  const cpu = process.cpuUsage();
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      zongji.once('ready', () => (started = performance.now()));
+      zongji.on('error', reject);
+      zongji.on('binlog', (ev) => {
+        rows += (ev as { rows?: unknown[] }).rows?.length ?? 0;
+        if (rows >= n) {
+          const used = process.cpuUsage(cpu);
+          console.error(`capture: bare zongji used ${((used.user + used.system) / n).toFixed(1)} CPU µs per row`);
+          resolve(performance.now() - started);
+        }
+      });
+      zongji.start({ serverId: 9000 + Math.floor(Math.random() * 1000), filename: file, position: pos, includeEvents: ['tablemap', 'writerows'] });
+    });
+  } finally {
+    zongji.stop();
+  }
+}
+
+/** Time (ms since epoch) the log line matching `re` was written, from its pino `time` field. */
+function logTime(p: My2pgProcess, re: RegExp): number {
+  const line = p.log().split('\n').find((l) => re.test(l));
+  if (!line) throw new Error(`no log line ${re} in:\n${p.log()}`);
+  return Date.parse(JSON.parse(line).time);
+}
+
+export async function captureScenario(n: number): Promise<BenchResult> {
+  const db = `bench_cap_${randomSuffix()}`;
+  const topic = `bench_cap_${randomSuffix()}`;
+  const conn = await mysqlConnection();
+  const kafka = new Kafka({ brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  let capture: My2pgProcess | null = null;
+  try {
+    await conn.query(`CREATE DATABASE \`${db}\``);
+    await createBigTable(conn, db, 0, 'big');
+    const [[start]] = (await conn.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
+    await fillBigTable(conn, db, 1, n, 'big', TX_ROWS);
+
+    const bareMs = await bareDecode(start.File, Number(start.Position), n);
+
+    capture = startMy2pg([
+      'capture', '--source', mysqlUrl(), '--kafka', kafkaBrokers(), '--topic', topic, '--include', db, '--client-id', topic,
+      '--server-id', String(7000 + Math.floor(Math.random() * 1000)), '--init-position', `${start.File}:${start.Position}`, '--heartbeat-interval-ms', '0',
+    ]);
+    await waitFor('capture to start', async () => /published the schema snapshot/.test(capture!.log()), 120_000);
+    const opened = logTime(capture, /published the schema snapshot/);
+    const offset = async () => (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
+    // Offsets count rows, the schema snapshot and transaction markers: the end is when they stop
+    // moving once at least n more are there; its time is the first poll that saw the final value.
+    const base = await offset();
+    const seen: Array<{ at: number; high: number }> = [];
+    await waitFor(
+      `capture to publish ${n} rows`,
+      async () => {
+        seen.push({ at: Date.now(), high: await offset() });
+        const last = seen[seen.length - 1];
+        return last.high - base >= n && seen.some((s) => s.high === last.high && last.at - s.at >= 2000);
+      },
+      1_800_000,
+      50,
+    );
+    const final = seen[seen.length - 1].high;
+    const captureMs = seen.find((s) => s.high === final)!.at - opened;
+    console.error(`capture: my2pg capture used ${((cpuSeconds(capture.child.pid!) * 1e6) / n).toFixed(1)} CPU µs per row (startup included)`);
+
+    const bare = Math.round(n / (bareMs / 1000));
+    return result({
+      scenario: 'capture', figure: Math.round(n / (captureMs / 1000)), unit: 'rows/s', limit: bare,
+      limitName: 'the bare zongji decoder reading the same binlog, rows/s', goal: { figure: 100_000, ratio: 0.8 }, rows: n,
+    });
+  } finally {
+    await capture?.kill('SIGKILL');
+    await admin.disconnect();
+    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await conn.end();
+  }
+}
