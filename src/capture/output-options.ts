@@ -61,14 +61,31 @@ export function objectJson(columns: string[], values: Record<string, string>, nu
 
 /** The Kafka key: Maxwell's `hash` (`{"database","table","pk.col":…}`) or `array` format. */
 export function rowKey(r: RowShape, format: OutputOptions['keyFormat']): string {
-  const head = `${jacksonString(r.database)},${jacksonString(r.table)}`;
   if (format === 'array') {
+    const head = `${jacksonString(r.database)},${jacksonString(r.table)}`;
     return `[${head},[${r.primaryKey.map((c) => `{${jacksonString(c.toLowerCase())}:${r.values[c]}}`).join(',')}]]`;
   }
-  const tail = r.primaryKey.length
-    ? r.primaryKey.map((c) => `,${jacksonString(`pk.${c.toLowerCase()}`)}:${r.values[c]}`).join('')
-    : `,"_uuid":"${randomUUID()}"`;
-  return `{"database":${jacksonString(r.database)},"table":${jacksonString(r.table)}${tail}}`;
+  let key = hashKeyHead(r.database, r.table);
+  if (r.primaryKey.length === 0) return `${key},"_uuid":"${randomUUID()}"}`;
+  for (const c of r.primaryKey) key += `,${pkLabel(c)}:${r.values[c]}`;
+  return `${key}}`;
+}
+
+/** `{"database":…,"table":…` of a table's hash keys, and `"pk.<col>"` of its key columns, kept (names repeat on every row). */
+const labels = new Map<string, string>();
+function hashKeyHead(database: string, table: string): string {
+  return remembered(`h\u0000${database}\u0000${table}`, () => `{"database":${jacksonString(database)},"table":${jacksonString(table)}`);
+}
+function pkLabel(column: string): string {
+  return remembered(`p\u0000${column}`, () => jacksonString(`pk.${column.toLowerCase()}`));
+}
+function remembered(key: string, make: () => string): string {
+  let v = labels.get(key);
+  if (v === undefined) {
+    if (labels.size >= 10_000) labels.clear();
+    labels.set(key, (v = make()));
+  }
+  return v;
 }
 
 /** DDL events are keyed by a random UUID, as Maxwell does. */

@@ -29,6 +29,12 @@ export interface RowColumn {
   kind: EncodeKind;
   /** Character set of a `rawtext` column. */
   charset?: string;
+  /** `"name":`, the column's member prefix in the `data` object (computed once per table). */
+  label: string;
+}
+
+export function rowColumn(name: string, kind: EncodeKind, charset?: string): RowColumn {
+  return charset === undefined ? { name, kind, label: `${jacksonString(name)}:` } : { name, kind, charset, label: `${jacksonString(name)}:` };
 }
 
 export interface EncodedRow {
@@ -91,12 +97,12 @@ export function rowColumns(
     const schemas = entry.columnSchemas;
     const raw = rawText.get(entry);
     cols = (entry.columns ?? []).map((c, i): RowColumn => {
-      if (jsonColumns.has(c.name)) return { name: c.name, kind: 'json' };
+      if (jsonColumns.has(c.name)) return rowColumn(c.name, 'json');
       if (raw?.has(c.name)) {
         const charset = charsets.get(c.name);
-        return charset ? { name: c.name, kind: 'rawtext', charset } : { name: c.name, kind: 'binary' };
+        return charset ? rowColumn(c.name, 'rawtext', charset) : rowColumn(c.name, 'binary');
       }
-      return { name: c.name, kind: kindOf(c.type, (schemas[i]?.COLUMN_TYPE ?? '').toLowerCase(), c.charset) };
+      return rowColumn(c.name, kindOf(c.type, (schemas[i]?.COLUMN_TYPE ?? '').toLowerCase(), c.charset));
     });
     columnCache.set(entry, cols);
   }
@@ -120,10 +126,7 @@ const KIND_BY_TYPE: Record<string, EncodeKind> = {
  * so that a row reads the same either way (DESIGN §6.5).
  */
 export function rowColumnsFromSchema(def: TableSchema): RowColumn[] {
-  return def.columns.map((c) => ({
-    name: c.name,
-    kind: KIND_BY_TYPE[c.type] ?? (c.charset === 'binary' ? 'binary' : 'string'),
-  }));
+  return def.columns.map((c) => rowColumn(c.name, KIND_BY_TYPE[c.type] ?? (c.charset === 'binary' ? 'binary' : 'string')));
 }
 
 function kindOf(type: number, columnType: string, charset: string | null): EncodeKind {
@@ -178,7 +181,7 @@ export function encodeRow(cols: RowColumn[], row: Record<string, unknown>): Enco
     const c = cols[i];
     const v = encodeValue(c.kind, row[c.name], c.charset);
     values[c.name] = v;
-    json += `${i ? ',' : ''}${jacksonString(c.name)}:${v}`;
+    json += i ? `,${c.label}${v}` : `${c.label}${v}`;
   }
   return { json: `${json}}`, values };
 }

@@ -23,9 +23,9 @@ export interface PendingRow {
   position: string;
   /** Partition string, or which commit-time value gives it. */
   partition: string | { at: 'commit'; by: 'transaction_id' | 'thread_id' };
-  /** Serialised key values and key column names (`primary_key`, `primary_key_columns`). */
-  primaryKey: string;
-  primaryKeyColumns: string;
+  /** Serialised key values and key column names, when the output options ask for them (`primary_key`, `primary_key_columns`). */
+  primaryKey?: string;
+  primaryKeyColumns?: string;
 }
 
 /** What a row weighs in memory besides its strings (object, fields), roughly. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeRow, encodeValue } from '../../src/capture/row-encoder.js';
+import { encodeRow, encodeValue, rowColumn } from '../../src/capture/row-encoder.js';
 
 test('numbers are written from their exact text', () => {
   assert.equal(encodeValue('integer', '18446744073709551615'), '18446744073709551615');
@@ -30,7 +30,7 @@ test('JSON columns are embedded compactly with numbers verbatim', () => {
 });
 
 test('a row keeps column order and per-column JSON', () => {
-  const r = encodeRow([{ name: 'id', kind: 'integer' }, { name: 'n', kind: 'string' }], { id: 1, n: 'é"' });
+  const r = encodeRow([rowColumn('id', 'integer'), rowColumn('n', 'string')], { id: 1, n: 'é"' });
   assert.equal(r.json, '{"id":1,"n":"é\\""}');
   assert.deepEqual(r.values, { id: '1', n: '"é\\""' });
   assert.equal(encodeValue('string', 'a😀'), '"a\\uD83D\\uDE00"');
