@@ -9,6 +9,9 @@ import { Naming } from '../target/naming.js';
 import { ChunkWorker } from './chunk-worker.js';
 import type { ChunkJob } from './job-queue.js';
 
+/** Marks the workerData of a chunk thread. */
+const CHUNK_THREAD = 'my2pgChunkThread';
+
 /** What a thread needs to build its ChunkWorker: plain data only. */
 export interface ThreadConfig {
   sourceUrl: string;
@@ -36,7 +39,7 @@ export class ChunkThreads {
   }
 
   private spawn(): Worker {
-    const w = new Worker(new URL(import.meta.url), { workerData: this.config });
+    const w = new Worker(new URL(import.meta.url), { workerData: { [CHUNK_THREAD]: true, ...this.config } });
     w.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
@@ -90,7 +93,8 @@ export class ChunkThreads {
   }
 }
 
-if (!isMainThread && parentPort) {
+// Only in a chunk thread: the CLI itself runs on a worker thread too (src/cli/launch.ts).
+if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[CHUNK_THREAD]) {
   const port = parentPort;
   const c = workerData as ThreadConfig;
   const worker = new ChunkWorker({

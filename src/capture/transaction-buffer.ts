@@ -40,8 +40,8 @@ export class TransactionBuffer {
   private spilled = 0;
   private spillError: Error | null = null;
 
-  /** Rows stay in memory up to `maxInMemoryBytes` (32 MiB: transactions of ~50k typical rows). */
-  constructor(private readonly maxInMemoryBytes = 32 * 2 ** 20) {}
+  /** Rows stay in memory up to `maxInMemoryBytes` (16 MiB: transactions of ~30k typical rows). */
+  constructor(private readonly maxInMemoryBytes = 16 * 2 ** 20) {}
 
   get size(): number {
     return this.spilled + this.rows.length;
@@ -103,11 +103,15 @@ export class TransactionBuffer {
       this.spill = createWriteStream(join(this.spillDir, 'rows.jsonl'));
       this.spill.on('error', (err) => (this.spillError = err));
     }
-    let text = '';
-    for (const r of this.rows) text += `${JSON.stringify(r)}\n`;
-    this.spilled += this.rows.length;
+    const rows = this.rows;
+    this.spilled += rows.length;
     this.rows = [];
     this.bytes = 0;
-    if (!this.spill.write(text)) await once(this.spill, 'drain');
+    // In pieces of 1,000 rows: one string of them all would double what the buffer holds.
+    for (let i = 0; i < rows.length; i += 1000) {
+      let text = '';
+      for (const r of rows.slice(i, i + 1000)) text += `${JSON.stringify(r)}\n`;
+      if (!this.spill.write(text)) await once(this.spill, 'drain');
+    }
   }
 }

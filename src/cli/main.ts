@@ -2,6 +2,7 @@
 // the stages. The only module that knows every implementation.
 
 import { parseArgs } from 'node:util';
+import { parentPort } from 'node:worker_threads';
 import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
@@ -369,6 +370,11 @@ async function runStages(stages: Runnable[], log: Logger): Promise<number> {
   if (failure) throw failure;
   return 0;
 }
+
+// On the launcher's worker thread (src/cli/launch.ts) signals arrive as messages.
+parentPort?.on('message', (m: { signal?: NodeJS.Signals }) => {
+  if (m.signal) process.emit(m.signal, m.signal);
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
