@@ -14,6 +14,9 @@ export const EMBEDDED_STREAM = 'binlog';
 export class InProcessTransport implements Publisher, Subscriber {
   readonly stream = EMBEDDED_STREAM;
   private readonly queue: BoundedQueue<DeliveredMessage>;
+  /** The stored cursor alreadyApplied compares with, parsed once. */
+  private storedText: string | null = null;
+  private storedCursor: EventCursor | null = null;
 
   constructor(
     capacity: number,
@@ -35,7 +38,7 @@ export class InProcessTransport implements Publisher, Subscriber {
   async send(messages: StreamMessage[]): Promise<void> {
     for (const m of messages) {
       if (!m.cursor) throw new Error('in-process transport needs a cursor on every message');
-      await this.queue.push({ value: m.value, part: '0', position: JSON.stringify(m.cursor) });
+      await this.queue.push(new CursorMessage(m.value, m.cursor));
     }
   }
 
@@ -70,7 +73,12 @@ export class InProcessTransport implements Publisher, Subscriber {
   }
 
   alreadyApplied(msg: DeliveredMessage, stored: string): boolean {
-    return compareCursors(JSON.parse(msg.position) as EventCursor, JSON.parse(stored) as EventCursor) <= 0;
+    if (stored !== this.storedText) {
+      this.storedText = stored;
+      this.storedCursor = JSON.parse(stored) as EventCursor;
+    }
+    const cursor = msg instanceof CursorMessage ? msg.cursor : (JSON.parse(msg.position) as EventCursor);
+    return compareCursors(cursor, this.storedCursor!) <= 0;
   }
 
   positionAfter(msg: DeliveredMessage): string {
@@ -81,6 +89,20 @@ export class InProcessTransport implements Publisher, Subscriber {
 
   async stop(): Promise<void> {
     this.queue.close();
+  }
+}
+
+/** A queued message with its cursor as an object; its text is made only when apply stores it. */
+class CursorMessage implements DeliveredMessage {
+  readonly part = '0';
+  private text: string | null = null;
+  constructor(
+    readonly value: string,
+    readonly cursor: EventCursor,
+  ) {}
+
+  get position(): string {
+    return (this.text ??= JSON.stringify(this.cursor));
   }
 }
 
