@@ -2,9 +2,15 @@
 // 10,000 rows), read twice from the same position: by the bare zongji decoder alone (the limit)
 // and by `my2pg capture` into Kafka (DESIGN §8). Both clocks start when the binlog stream is open
 // and stop at the last row: zongji's when it has decoded it, capture's when Kafka holds it.
+// For the record, a third figure: the same number of pre-built messages through the same Kafka
+// publisher alone, the part of capture's cost that is kafkajs (docs/PERFORMANCE.md).
 
 import ZongJi from '@vlasky/zongji';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { StreamMessage } from '../../src/core/events.js';
+import { encodeRowEvent } from '../../src/core/maxwell.js';
+import { KafkaPublisher } from '../../src/transport/kafka-publisher.js';
 import { createBigTable, fillBigTable } from '../../test/harness/big-table.js';
 import { kafkaBrokers, mysqlConnection, mysqlUrl, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
 import { cpuSeconds, result, type BenchResult } from '../lib.js';
@@ -35,6 +41,33 @@ async function bareDecode(file: string, pos: number, n: number): Promise<number>
   } finally {
     zongji.stop();
   }
+}
+
+/**
+ * What Kafka alone allows: n messages of the shape capture publishes, pre-built, through the same
+ * publisher (transactions of TX_ROWS, acks=all), in this process. Rows/s and CPU µs per message.
+ */
+async function publishOnly(n: number): Promise<{ rate: number; cpuUs: number }> {
+  const topic = `bench_pub_${randomSuffix()}`;
+  const publisher = new KafkaPublisher({ brokers: kafkaBrokers().split(','), topic, partitions: 1, clientId: topic, log: silentLogger });
+  await publisher.connect();
+  const messages: StreamMessage[] = [];
+  for (let i = 1; i <= n; i++) {
+    const data = `{"id":${i * 2},"qty":${i % 1000},"price":${(i / 7).toFixed(6)},"ratio":${i / 3},"name":"name-${i}","note":"${'x'.repeat(i % 50)}","created":"2020-01-01 00:00:00.000000","flag":${i % 2},"tag":"a","raw":"AAAAAQ=="}`;
+    messages.push({ key: `{"database":"bench","table":"big","pk.id":${i * 2}}`, value: encodeRowEvent({ database: 'bench', table: 'big', type: 'insert', ts: 1763700000, xid: String(i), xoffset: i % TX_ROWS, data }), database: 'bench', table: 'big' });
+  }
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let tx = 0; tx < n; tx += TX_ROWS) {
+    await publisher.begin();
+    for (let i = tx; i < Math.min(tx + TX_ROWS, n); i += 1000) await publisher.send(messages.slice(i, Math.min(i + 1000, tx + TX_ROWS, n)));
+    await publisher.commit({ file: 'bench', pos: tx });
+  }
+  await publisher.flush();
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  await publisher.close();
+  return { rate: Math.round(n / (ms / 1000)), cpuUs: (used.user + used.system) / n };
 }
 
 /** Time (ms since epoch) the log line matching `re` was written, from its pino `time` field. */
@@ -86,6 +119,9 @@ export async function captureScenario(n: number): Promise<BenchResult> {
     console.error(`capture: my2pg capture used ${((cpuSeconds(capture.child.pid!) * 1e6) / n).toFixed(1)} CPU µs per row (startup included)`);
 
     const bare = Math.round(n / (bareMs / 1000));
+    await capture.kill('SIGKILL');
+    const produce = await publishOnly(n);
+    console.error(`capture: Kafka alone (the same publisher, ${n} pre-built messages) took ${produce.cpuUs.toFixed(1)} CPU µs per message: ${produce.rate} messages/s`);
     return result({
       scenario: 'capture', figure: Math.round(n / (captureMs / 1000)), unit: 'rows/s', limit: bare,
       limitName: 'the bare zongji decoder reading the same binlog, rows/s', goal: { figure: 100_000, ratio: 0.8 }, rows: n,
