@@ -1,9 +1,17 @@
-// kafkajs, as every part of my2pg loads it: with kafkajs' producer grouping messages by
-// partition in linear time. kafkajs 2.2.4 copies the partition's array for every message
-// (`[...current, message]`), quadratic in the messages of one request: with requests of a few
-// thousand Maxwell events it was a fifth of capture's CPU, most of it garbage. The same fix is
-// proposed upstream (tulios/kafkajs#1576, not merged). The replacement goes into the module cache
-// before kafkajs loads, so import kafkajs from here, never directly.
+// kafkajs, as every part of my2pg loads it, with two of its producer's per-message steps
+// replaced by equivalents that give the same result with a fraction of the work:
+// - grouping messages by partition: kafkajs 2.2.4 copies the partition's array for every message
+//   (`[...current, message]`), quadratic in the messages of one request; with requests of a few
+//   thousand Maxwell events it was a fifth of capture's CPU, most of it garbage. The same fix is
+//   proposed upstream (tulios/kafkajs#1576, not merged).
+// - encoding a record: kafkajs allocates a zeroed 512-byte buffer per record and computes the
+//   timestamp delta's varint with 64-bit Long objects. Ours writes the same bytes into one buffer
+//   of the exact size (test/unit/kafkajs-patches.test.ts compares them byte for byte); records
+//   with headers, or a delta beyond 32 bits, still go through kafkajs' own encoder.
+// - the CRC-32C of a record batch: kafkajs reads a byte at a time; ours eight (slicing-by-8),
+//   the same checksum.
+// The replacements go into the module cache before kafkajs loads, so import kafkajs from here,
+// never directly.
 
 import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
@@ -26,9 +34,113 @@ export const groupMessagesPerPartition: Grouping = ({ topic, partitionMetadata, 
   return out;
 };
 
+interface RecordArgs {
+  offsetDelta?: number;
+  timestampDelta?: number;
+  key?: Buffer | string | null;
+  value?: Buffer | string | null;
+  headers?: Record<string, unknown>;
+}
+/** What kafkajs' RecordBatch reads from an encoded record (an Encoder): its bytes. */
+interface EncodedRecord {
+  buf: Buffer;
+  buffer: Buffer;
+}
+
 const require = createRequire(import.meta.url);
 export const GROUPING_MODULE = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
-require.cache[GROUPING_MODULE] = { id: GROUPING_MODULE, filename: GROUPING_MODULE, loaded: true, exports: groupMessagesPerPartition } as NodeJS.Module;
+export const RECORD_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+/** kafkajs' own record encoder, for what ours leaves to it. */
+export const kafkajsRecord = require(RECORD_MODULE) as (args: RecordArgs) => EncodedRecord;
+
+/** Zig-zag varint length of a 32-bit signed integer (Kafka's varint). */
+function varIntSize(n: number): number {
+  let z = ((n << 1) ^ (n >> 31)) >>> 0;
+  let size = 1;
+  while (z >= 0x80) {
+    z >>>= 7;
+    size++;
+  }
+  return size;
+}
+
+function writeVarInt(buf: Buffer, at: number, n: number): number {
+  let z = ((n << 1) ^ (n >> 31)) >>> 0;
+  while (z >= 0x80) {
+    buf[at++] = (z & 0x7f) | 0x80;
+    z >>>= 7;
+  }
+  buf[at++] = z;
+  return at;
+}
+
+const byteLength = (v: Buffer | string | null | undefined): number => (v == null ? -1 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+function writeBytes(buf: Buffer, at: number, v: Buffer | string | null | undefined, length: number): number {
+  at = writeVarInt(buf, at, length);
+  if (length <= 0) return at;
+  return at + (typeof v === 'string' ? buf.write(v, at, length, 'utf8') : (v as Buffer).copy(buf, at));
+}
+
+const INT32 = 2 ** 31;
+
+/** A Kafka record (v2 format) as kafkajs' record/v0 encodes it, written at once. */
+export function encodeRecord(args: RecordArgs): EncodedRecord {
+  const { offsetDelta = 0, timestampDelta = 0, key, value, headers } = args;
+  const plain = (headers === undefined || Object.keys(headers).length === 0) && Number.isInteger(timestampDelta) && Math.abs(timestampDelta) < INT32;
+  if (!plain || typeof key === 'number' || typeof value === 'number') return kafkajsRecord(args);
+  const keyLength = byteLength(key);
+  const valueLength = byteLength(value);
+  const body =
+    1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + 1;
+  const buf = Buffer.allocUnsafe(varIntSize(body) + body);
+  let at = writeVarInt(buf, 0, body);
+  buf[at++] = 0; // attributes
+  at = writeVarInt(buf, at, timestampDelta);
+  at = writeVarInt(buf, at, offsetDelta);
+  at = writeBytes(buf, at, key, keyLength);
+  at = writeBytes(buf, at, value, valueLength);
+  buf[at++] = 0; // no headers: varint 0
+  return { buf, buffer: buf };
+}
+
+export const CRC_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+/** kafkajs' own CRC-32C, for the test that compares them. */
+export const kafkajsCrc32C = require(CRC_MODULE) as (b: Buffer) => number;
+
+/** CRC-32C (Castagnoli) tables for slicing-by-8: CRC_TABLES[k][b] is byte b followed by k zero bytes. */
+const CRC_TABLES = (() => {
+  const t = Array.from({ length: 8 }, () => new Int32Array(256));
+  for (let b = 0; b < 256; b++) {
+    let c = b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[0][b] = c;
+  }
+  for (let b = 0; b < 256; b++) for (let k = 1; k < 8; k++) t[k][b] = (t[k - 1][b] >>> 8) ^ t[0][t[k - 1][b] & 0xff];
+  return t;
+})();
+
+/** CRC-32C of the buffer, unsigned, as kafkajs' crc32C module returns it. */
+export function crc32C(buf: Buffer): number {
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES;
+  let crc = -1;
+  let i = 0;
+  for (const end = buf.length - 7; i < end; i += 8) {
+    const a = crc ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
+    crc =
+      t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^
+      t3[buf[i + 4]] ^ t2[buf[i + 5]] ^ t1[buf[i + 6]] ^ t0[buf[i + 7]];
+  }
+  for (; i < buf.length; i++) crc = t0[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+const replace = (filename: string, exports: unknown) => {
+  require.cache[filename] = { id: filename, filename, loaded: true, exports } as NodeJS.Module;
+};
+replace(GROUPING_MODULE, groupMessagesPerPartition);
+replace(RECORD_MODULE, encodeRecord);
+replace(CRC_MODULE, crc32C);
 
 const kafkajs = require('kafkajs') as typeof KafkaJs;
 export const Kafka = kafkajs.Kafka;

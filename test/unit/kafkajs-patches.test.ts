@@ -1,0 +1,60 @@
+// src/transport/kafkajs.ts: kafkajs loads with the replacements, and they give exactly what
+// kafkajs' own functions give: the same groups, the same record bytes.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { crc32C, CRC_MODULE, encodeRecord, GROUPING_MODULE, groupMessagesPerPartition, Kafka, kafkajsCrc32C, kafkajsRecord, RECORD_MODULE } from '../../src/transport/kafkajs.js';
+
+test('kafkajs is loaded with the replacements', () => {
+  assert.equal(typeof Kafka, 'function');
+  const cache = createRequire(import.meta.url).cache;
+  assert.equal(cache[GROUPING_MODULE]?.exports, groupMessagesPerPartition);
+  assert.equal(cache[RECORD_MODULE]?.exports, encodeRecord);
+  assert.equal(cache[CRC_MODULE]?.exports, crc32C);
+});
+
+test('the CRC-32C is the one kafkajs computes, for every length and content', () => {
+  // The standard check value of CRC-32C.
+  assert.equal(crc32C(Buffer.from('123456789')), 0xe3069283);
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) & 0xff;
+  for (let n = 0; n < 300; n++) {
+    const b = Buffer.from(Array.from({ length: n }, rand));
+    assert.equal(crc32C(b), kafkajsCrc32C(b), `length ${n}`);
+  }
+  const big = Buffer.alloc(900_000, 0xa5);
+  assert.equal(crc32C(big), kafkajsCrc32C(big));
+});
+
+test('records are encoded byte for byte as kafkajs encodes them', () => {
+  const values = [null, '', 'x', '{"database":"shop","table":"orders","pk.id":1}', 'é😀\u0000 text', 'y'.repeat(300), 'z'.repeat(70_000), Buffer.from([0, 1, 255]), Buffer.alloc(0)];
+  const deltas = [0, 1, 63, 64, 8191, 8192, 2 ** 20, 2 ** 31 - 1, -1, -64, -(2 ** 31) + 1];
+  let cases = 0;
+  for (const key of values) {
+    for (const value of values) {
+      for (const offsetDelta of [0, 1, 63, 64, 127, 128, 16_383, 16_384, 1_000_000]) {
+        const timestampDelta = deltas[cases++ % deltas.length];
+        const args = { offsetDelta, timestampDelta, key, value };
+        assert.deepEqual(encodeRecord(args).buffer, kafkajsRecord(args).buffer, JSON.stringify({ offsetDelta, timestampDelta, key: String(key).slice(0, 20), value: String(value).slice(0, 20) }));
+      }
+    }
+  }
+  // Headers and 64-bit deltas go to kafkajs' encoder.
+  const withHeaders = { key: 'k', value: 'v', headers: { h: 'x' } };
+  assert.deepEqual(encodeRecord(withHeaders).buffer, kafkajsRecord(withHeaders).buffer);
+  const far = { key: 'k', value: 'v', timestampDelta: 2 ** 40 };
+  assert.deepEqual(encodeRecord(far).buffer, kafkajsRecord(far).buffer);
+});
+
+test('the linear grouping equals kafkajs own on the same messages', () => {
+  const original = { exports: {} as typeof groupMessagesPerPartition };
+  new Function('module', 'exports', readFileSync(GROUPING_MODULE, 'utf8'))(original, original.exports);
+  const partitionMetadata = Array.from({ length: 7 }, (_, i) => ({ partitionId: i }));
+  const messages = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: (i * 7919) % 7 }));
+  const partitioner = ({ message }: { message: unknown }) => (message as { partition: number }).partition;
+  const args = { topic: 't', partitionMetadata, messages, partitioner };
+  assert.deepEqual(groupMessagesPerPartition(args), original.exports(args));
+  assert.deepEqual(groupMessagesPerPartition({ ...args, partitionMetadata: [] }), original.exports({ ...args, partitionMetadata: [] }));
+});
