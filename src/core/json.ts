@@ -4,12 +4,27 @@ import { parse } from 'lossless-json';
 import { JsonNumber, type JsonValue } from './events.js';
 
 /**
- * Parses JSON keeping every number's text. Fast path: the native JSON.parse, with the number
- * tokens a JS number would change (more than 15 digits, trailing fraction zeros, exponents, -0)
- * first turned into marked strings. A marker is U+E000 at the start of a string; a real string
- * that starts with U+E000 gets a second one, so nothing is ever confused.
+ * Parses JSON keeping every number's text, with the native JSON.parse. One scan first turns every
+ * number token outside strings into a marked string (U+E000 then the token), except integers of at
+ * most 15 digits, which a JS number holds exactly and gives back as the same text; strings are
+ * skipped with indexOf. After the parse, marked strings and numbers become JsonNumbers, in place.
+ * A text with a string that itself starts with U+E000 takes the general path, where such strings
+ * get a second marker, so nothing is ever confused.
  */
 export function parseJson(text: string): JsonValue {
+  const marked = markNumbers(text);
+  if (marked === false) return parseSlow(text); // reports the bad number
+  if (marked === null) return parseMarkingAll(text);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(marked);
+  } catch {
+    return parseSlow(text); // reports the error against the original text
+  }
+  return restoreInPlace(doc);
+}
+
+function parseMarkingAll(text: string): JsonValue {
   let protectedText: string;
   try {
     protectedText = text.replace(TOKENS, protect);
@@ -20,9 +35,123 @@ export function parseJson(text: string): JsonValue {
   try {
     doc = JSON.parse(protectedText);
   } catch {
-    return parseSlow(text); // reports the error against the original text
+    return parseSlow(text);
   }
   return restore(doc);
+}
+
+/**
+ * The text with its number tokens marked (the text itself when none needs it); null when a
+ * string starts with the marker or the text ends inside a string (the general path decides);
+ * false when a number token is not JSON.
+ */
+function markNumbers(text: string): string | null | false {
+  const n = text.length;
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  for (;;) {
+    const q = text.indexOf('"', i);
+    const end = q < 0 ? n : q;
+    // Outside strings there are only punctuation, literals, whitespace and numbers.
+    for (let j = i; j < end; j++) {
+      const c = text.charCodeAt(j);
+      if (c !== 45 /* - */ && (c < 48 || c > 57)) continue;
+      const k = numberEnd(text, j, end);
+      if (k < 0) return false;
+      if (!isSmallInteger(text, j, k)) {
+        out += `${text.slice(copied, j)}"${MARK}${text.slice(j, k)}"`;
+        copied = k;
+      }
+      j = k - 1;
+    }
+    if (q < 0) break;
+    const first = text.charCodeAt(q + 1);
+    if (first === 0xe000 || (first === 92 /* \ */ && ESCAPED_MARK.test(text.slice(q, q + 8)))) return null;
+    // The closing quote is the next one not escaped by an odd run of backslashes.
+    let close = text.indexOf('"', q + 1);
+    while (close > 0 && text.charCodeAt(close - 1) === 92 && oddBackslashesBefore(text, close)) close = text.indexOf('"', close + 1);
+    if (close < 0) return null;
+    i = close + 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * The end of the number token at `from`, or -1 when it is not a JSON number
+ * (-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?, ending at a non-number character).
+ */
+function numberEnd(text: string, from: number, limit: number): number {
+  let k = from;
+  if (text.charCodeAt(k) === 45) k++;
+  const intStart = k;
+  if (k < limit && text.charCodeAt(k) === 48) k++;
+  else while (k < limit && isDigit(text.charCodeAt(k))) k++;
+  if (k === intStart) return -1;
+  if (k < limit && text.charCodeAt(k) === 46 /* . */) {
+    const fracStart = ++k;
+    while (k < limit && isDigit(text.charCodeAt(k))) k++;
+    if (k === fracStart) return -1;
+  }
+  let c = k < limit ? text.charCodeAt(k) : 0;
+  if (c === 101 /* e */ || c === 69 /* E */) {
+    k++;
+    c = k < limit ? text.charCodeAt(k) : 0;
+    if (c === 43 /* + */ || c === 45 /* - */) k++;
+    const expStart = k;
+    while (k < limit && isDigit(text.charCodeAt(k))) k++;
+    if (k === expStart) return -1;
+  }
+  // The token must end here: "01", "1.2.3" and the like are not JSON.
+  return k < limit && isNumberChar(text.charCodeAt(k)) ? -1 : k;
+}
+
+/**
+ * A JSON number token of at most 15 digits and no fraction or exponent, other than -0: a JS
+ * number holds it exactly and String() gives the same text back, so it needs no marker.
+ */
+function isSmallInteger(text: string, from: number, to: number): boolean {
+  const start = text.charCodeAt(from) === 45 ? from + 1 : from;
+  if (to - start > 15) return false;
+  for (let k = start; k < to; k++) if (!isDigit(text.charCodeAt(k))) return false;
+  return !(start > from && text.charCodeAt(start) === 48);
+}
+
+function isNumberChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 46 /* . */ || c === 101 /* e */ || c === 69 /* E */ || c === 43 /* + */ || c === 45 /* - */;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function oddBackslashesBefore(text: string, at: number): boolean {
+  let count = 0;
+  for (let k = at - 1; k >= 0 && text.charCodeAt(k) === 92; k--) count++;
+  return count % 2 === 1;
+}
+
+/**
+ * Turns a parsed document's JS numbers and marked strings into JsonNumbers, in place. Only for
+ * documents from markNumbers, where no real string starts with the marker.
+ */
+function restoreInPlace(v: unknown): JsonValue {
+  if (v !== null && typeof v === 'object') {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = restoreInPlace(v[i]);
+    } else {
+      const o = v as Record<string, unknown>;
+      // for-in: a parsed object has only own, enumerable, plain properties.
+      for (const k in o) {
+        const x = o[k];
+        if (typeof x === 'number' || typeof x === 'object' || (typeof x === 'string' && x.charCodeAt(0) === 0xe000)) o[k] = restoreInPlace(x);
+      }
+    }
+    return v as JsonValue;
+  }
+  if (typeof v === 'number') return new JsonNumber(String(v));
+  if (typeof v === 'string' && v.charCodeAt(0) === 0xe000) return new JsonNumber(v.slice(1));
+  return v as JsonValue;
 }
 
 function parseSlow(text: string): JsonValue {
