@@ -17,7 +17,7 @@ import { copyField } from '../../src/target/pg-value.js';
 import { KafkaSubscriber } from '../../src/transport/kafka-subscriber.js';
 import { createPgDatabase, kafkaBrokers, pgClient, randomSuffix, waitFor } from '../../test/harness/servers.js';
 import { rng as seeded } from '../../test/harness/workload.js';
-import { result, type BenchResult } from '../lib.js';
+import { cpuSeconds, result, type BenchResult } from '../lib.js';
 
 const col = (name: string, type: string, extra: Partial<ColumnDef> = {}): ColumnDef => ({
   name, type, columnType: type, nullable: true, default: null, unsigned: false, charset: null, length: null, precision: null, scale: null, fsp: null, values: null, ...extra,
@@ -102,16 +102,19 @@ function workload(kind: 'insert' | 'update', n: number): Workload {
   return { events, finalRows: [...final.values()], initialRows };
 }
 
-async function copyRows(url: string, table: string, lines: string[]): Promise<number> {
+/** Raw COPY of the lines: elapsed ms, and the CPU seconds its Postgres backend used. */
+async function copyRows(url: string, table: string, lines: string[]): Promise<{ ms: number; backendCpu: number }> {
   const c = pgClient(url);
   await c.connect();
   try {
+    const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const cpu0 = cpuSeconds(pid);
     const started = performance.now();
     const chunks = function* () {
       for (let i = 0; i < lines.length; i += 5000) yield `${lines.slice(i, i + 5000).join('\n')}\n`;
     };
     await pipeline(Readable.from(chunks()), c.query(copyFrom(`COPY ${table} FROM STDIN`)));
-    return performance.now() - started;
+    return { ms: performance.now() - started, backendCpu: cpuSeconds(pid) - cpu0 };
   } finally {
     await c.end();
   }
@@ -122,6 +125,7 @@ export async function applyScenario(kind: 'insert' | 'update', n: number): Promi
   const topic = `bench_${randomSuffix()}`;
   try {
     const w = workload(kind, n);
+    const eventCount = w.events.length;
     // Create the table the way apply does, and a twin for the raw COPY limit.
     const setup = pgClient(pg.url);
     await setup.connect();
@@ -149,14 +153,20 @@ export async function applyScenario(kind: 'insert' | 'update', n: number): Promi
     const stage = new ApplyStage(subscriber, {
       targetUrl: pg.url, dialect: postgresDialect, naming: new Naming(), batchMaxRows: Number(process.env.BENCH_BATCH_ROWS ?? 20_000), batchMaxWaitMs: 200, log: silentLogger,
     });
-    const started = performance.now();
-    const running = stage.run();
     const probe = pgClient(pg.url);
     await probe.connect();
-    const total = w.events.length + 1;
+    const cpu0 = process.cpuUsage();
+    const started = performance.now();
+    const running = stage.run();
+    const total = eventCount + 1;
+    let backend = null as { pid: number; cpu: number } | null;
     await waitFor(
       'apply to finish',
       async () => {
+        if (!backend) {
+          const b = await probe.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'my2pg apply'");
+          if (b.rows.length > 0) backend = { pid: b.rows[0].pid, cpu: cpuSeconds(b.rows[0].pid) };
+        }
         const r = await probe.query("SELECT position FROM _my2pg.checkpoints WHERE stream LIKE 'kafka:%'").catch(() => ({ rows: [] }));
         return r.rows.length > 0 && Number(r.rows[0].position) >= total;
       },
@@ -164,6 +174,8 @@ export async function applyScenario(kind: 'insert' | 'update', n: number): Promi
       50,
     );
     const applyMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpu0);
+    const backendCpu = backend ? cpuSeconds(backend.pid) - backend.cpu : NaN;
     const count = Number((await probe.query('SELECT count(*) AS n FROM bench.items')).rows[0].n);
     await probe.end();
     await stage.stop();
@@ -171,15 +183,22 @@ export async function applyScenario(kind: 'insert' | 'update', n: number): Promi
     await stage.close();
     if (count !== w.finalRows.length) throw new Error(`replica has ${count} rows, expected ${w.finalRows.length}`);
 
-    const copyMs = await copyRows(pg.url, 'bench.items_copy', w.finalRows);
+    const copy = await copyRows(pg.url, 'bench.items_copy', w.finalRows);
+    const copyMs = copy.ms;
+    // CPU per event, less noisy than the rates on a shared machine (stderr: stdout is the results).
+    const us = (seconds: number, per: number) => ((seconds * 1e6) / per).toFixed(2);
+    console.error(
+      `apply-${kind}: CPU µs per event: this process ${us((cpu.user + cpu.system) / 1e6, eventCount)} (user ${us(cpu.user / 1e6, eventCount)}), ` +
+        `apply's Postgres backend ${us(backendCpu, eventCount)}; raw COPY's backend ${us(copy.backendCpu, w.finalRows.length)} per row`,
+    );
     return result({
       scenario: `apply-${kind}`,
-      figure: Math.round(w.events.length / (applyMs / 1000)),
+      figure: Math.round(eventCount / (applyMs / 1000)),
       unit: 'events/s',
       limit: Math.round(w.finalRows.length / (copyMs / 1000)),
       limitName: 'raw COPY of the resulting rows into the same table, rows/s',
       goal: { figure: kind === 'insert' ? 100_000 : 60_000, ratio: 0.5 },
-      rows: w.events.length,
+      rows: eventCount,
     });
   } finally {
     await pg.drop();

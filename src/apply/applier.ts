@@ -16,7 +16,7 @@ import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
 import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from './checkpoint-store.js';
 import { countSkipped, recordDdlHistory, recordSourceSchema, readStoppedTables, stopTable, stoppedKey } from './ddl-store.js';
 import { LossCounter } from './loss-counter.js';
-import { writeTableChanges, type WriteContext } from './table-writer.js';
+import { encodeKeyedChanges, writeTableChanges, type EncodedChanges, type WriteContext } from './table-writer.js';
 
 export interface ApplierOptions {
   dialect: Dialect;
@@ -82,9 +82,51 @@ export class Applier {
     this.losses = new LossCounter(opts.log);
   }
 
-  /** Applies one batch atomically; safe to call again with the same messages. */
-  async applyBatch(batch: PreparedMessage[]): Promise<BatchResult> {
+  /** A later batch's changes, encoded ahead (prepareAhead), by the first event of each table. */
+  private ahead: { batch: PreparedMessage[]; tables: Map<RowEvent, EncodedChanges> } | null = null;
+  /** Set for the duration of applyBatch: see WriteContext.whilePostgresWorks. */
+  private whilePostgresWorks: (() => void) | undefined;
+
+  /**
+   * Reduces and encodes a batch's row changes per table before its turn, from the cached table
+   * shapes: JavaScript work that can run while Postgres merges the batch before it. Only what
+   * precedes the batch's first DDL, and only tables with a primary key. applyBatch uses a table's
+   * result only if its inputs are still the same (the same cached shape, the same events, i.e.
+   * nothing was redelivered, stopped or changed meanwhile); otherwise it encodes again.
+   */
+  prepareAhead(batch: PreparedMessage[]): void {
+    const groups = new Map<string, RowEvent[]>();
+    for (const { event: ev } of batch) {
+      if (ev instanceof My2pgError || ev.kind !== 'row') {
+        if (!(ev instanceof My2pgError) && ev.kind === 'ddl') break;
+        continue;
+      }
+      const key = `${ev.database}\u0000${ev.table}`;
+      const list = groups.get(key);
+      if (list) list.push(ev);
+      else groups.set(key, [ev]);
+    }
+    const tables = new Map<RowEvent, EncodedChanges>();
+    for (const events of groups.values()) {
+      const first = events[0];
+      const table = this.catalog.cached(this.opts.naming.name(first.database), this.opts.naming.name(first.table));
+      if (!table || table.primaryKey.length === 0) continue;
+      try {
+        tables.set(first, encodeKeyedChanges(this.opts.naming, table, events));
+      } catch {
+        // Reported when the batch is applied, in its place.
+      }
+    }
+    this.ahead = { batch, tables };
+  }
+
+  /**
+   * Applies one batch atomically; safe to call again with the same messages. `whilePostgresWorks`
+   * runs (at most once per table) while Postgres merges on its own.
+   */
+  async applyBatch(batch: PreparedMessage[], whilePostgresWorks?: () => void): Promise<BatchResult> {
     const n = ++this.batchNo;
+    this.whilePostgresWorks = whilePostgresWorks;
     const { client, subscriber } = this;
     await client.query('BEGIN');
     this.stagingSeq = 0;
@@ -94,15 +136,20 @@ export class Applier {
         const s = stored.get(m.part);
         return s === undefined || !subscriber.alreadyApplied(m, s);
       });
+      // The position after each part's last message (messages of a part come in order).
+      const last = new Map<string, DeliveredMessage>();
+      for (const { message: m } of fresh) last.set(m.part, m);
       const positions = new Map<string, string>();
-      for (const { message: m } of fresh) positions.set(m.part, subscriber.positionAfter(m));
+      for (const [part, m] of last) positions.set(part, subscriber.positionAfter(m));
       const dead = await this.applyMessages(fresh);
       await writeCheckpoints(client, subscriber.stream, positions);
       await client.query('COMMIT');
+      if (this.ahead?.batch === batch) this.ahead = null;
       this.deadLetters += dead.length;
       return { applied: fresh.length - dead.length, skipped: batch.length - fresh.length, deadLetters: dead, positions };
     } catch (err) {
       this.catalog.invalidate();
+      this.ahead = null;
       await client.query('ROLLBACK').catch(() => undefined);
       throw wrapError(`applying batch ${n} (${batch.length} messages)`, err);
     }
@@ -166,10 +213,17 @@ export class Applier {
             'before my2pg started reading the binlog: create it with a bootstrap, then restart',
         );
       }
-      const ctx: WriteContext = { client: this.client, dialect: this.opts.dialect, naming: this.opts.naming, losses: this.losses, stagingSeq: this.stagingSeq++ };
+      const ctx: WriteContext = {
+        client: this.client,
+        dialect: this.opts.dialect,
+        naming: this.opts.naming,
+        losses: this.losses,
+        stagingSeq: this.stagingSeq++,
+        whilePostgresWorks: this.whilePostgresWorks,
+      };
       if (this.bootstrapping.has(tableKey(schema, name))) await lockBootstrappedTable(this.client, schema, name);
       try {
-        await writeTableChanges(ctx, table, events);
+        await writeTableChanges(ctx, table, events, this.ahead?.tables.get(first));
       } catch (err) {
         throw wrapError(`writing ${events.length} changes into ${schema}.${name}`, err);
       }

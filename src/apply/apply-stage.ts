@@ -10,7 +10,7 @@ import { migrateControlSchema } from '../target/control-schema.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
-import type { Subscriber } from '../transport/transport.js';
+import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
 import { Applier, prepareBatch, type DeadLetter, type PreparedMessage } from './applier.js';
 import { readCheckpoints } from './checkpoint-store.js';
 
@@ -47,14 +47,32 @@ export class ApplyStage {
     });
     await this.subscriber.start(stored);
     this.opts.log.info({ stream: this.subscriber.stream, resumeFrom: Object.fromEntries(stored) }, 'apply started');
-    // The next batch is fetched and decoded while the current one is in Postgres.
-    const fetch = async () => prepareBatch(await this.subscriber.nextBatch(this.opts.batchMaxRows, this.opts.batchMaxWaitMs));
+    // The next batch is fetched while the current one is in Postgres, and decoded and encoded
+    // (Applier.prepareAhead) while Postgres merges the current one, when it has arrived by then.
+    let arrived: DeliveredMessage[] | null = null;
+    let prepared: PreparedMessage[] | null = null;
+    const fetch = () =>
+      this.subscriber.nextBatch(this.opts.batchMaxRows, this.opts.batchMaxWaitMs).then((messages) => {
+        arrived = messages;
+      });
+    const prepareNext = () => {
+      if (arrived === null || prepared !== null || arrived.length === 0) return;
+      try {
+        prepared = prepareBatch(arrived);
+        this.applier?.prepareAhead(prepared);
+      } catch {
+        prepared = null; // decoded again in its turn, where the error is reported
+      }
+    };
     let next = fetch();
     while (!this.stopping) {
-      const batch = await next;
+      await next;
+      const batch = prepared ?? prepareBatch(arrived ?? []);
       if (batch.length === 0) break;
+      arrived = null;
+      prepared = null;
       next = fetch();
-      await this.applyWithRetry(batch);
+      await this.applyWithRetry(batch, prepareNext);
     }
     next.catch(() => undefined);
   }
@@ -69,12 +87,12 @@ export class ApplyStage {
     this.client = null;
   }
 
-  private async applyWithRetry(batch: PreparedMessage[]): Promise<void> {
+  private async applyWithRetry(batch: PreparedMessage[], whilePostgresWorks?: () => void): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.withClient(async (client) => {
           this.applier ??= new Applier(client, this.subscriber, this.opts);
-          return this.applier.applyBatch(batch);
+          return this.applier.applyBatch(batch, whilePostgresWorks);
         });
         this.appliedMessages += result.applied;
         this.opts.log.debug({ applied: result.applied, skipped: result.skipped }, 'batch committed');

@@ -67,6 +67,11 @@ export class Catalog {
     return result;
   }
 
+  /** The table's shape if it is cached (no query); undefined when it would have to be read. */
+  cached(schema: string, table: string): TargetTable | null | undefined {
+    return this.cache.get(`${schema}\u0000${table}`);
+  }
+
   /** Forgets everything: called after any DDL, and when a transaction rolls back. */
   invalidate(): void {
     this.cache.clear();

@@ -123,6 +123,85 @@ test('a redelivered batch is a no-op', async () => {
   assert.deepEqual(await rows('SELECT qty, note FROM shop.items WHERE orderid = 9'), [['2', 'twice']]);
 });
 
+/** Runs fn, returning the statements the applier sent meanwhile (COPY included). */
+async function statements(fn: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const original = client.query;
+  client.query = ((q: unknown, ...rest: unknown[]) => {
+    sent.push(typeof q === 'string' ? q : String((q as { text?: string }).text));
+    return (original as (...a: unknown[]) => unknown).call(client, q, ...rest);
+  }) as typeof client.query;
+  try {
+    await fn();
+  } finally {
+    client.query = original;
+  }
+  return sent;
+}
+
+test('an insert-only batch of new keys is copied straight into the table; redelivered, it is a no-op', async () => {
+  const batch = tx(
+    row('Items', 'insert', '{"OrderId":30,"Line":1,"Qty":1,"Note":"new"}'),
+    row('Items', 'insert', '{"OrderId":30,"Line":2,"Qty":2,"Note":"a\\tb"}'),
+    row('Items', 'insert', '{"OrderId":30,"Line":1,"Qty":3,"Note":"last wins"}'),
+  );
+  const sent = await statements(() => applier.applyBatch(batch));
+  assert.ok(sent.some((q) => q.startsWith('COPY "shop"."items"')), sent.join('\n'));
+  assert.ok(!sent.some((q) => /^(CREATE TEMP|DELETE)/.test(q)), sent.join('\n'));
+  const expected = [
+    ['1', '3', 'last wins'],
+    ['2', '2', 'a\tb'],
+  ];
+  assert.deepEqual(await rows('SELECT line, qty, note FROM shop.items WHERE orderid = 30 ORDER BY line'), expected);
+  const again = await applier.applyBatch(batch);
+  assert.equal(again.applied, 0);
+  assert.equal(again.skipped, 3);
+  assert.deepEqual(await rows('SELECT line, qty, note FROM shop.items WHERE orderid = 30 ORDER BY line'), expected);
+  // The same changes published again at later positions (capture restarted): the keys exist, so
+  // the COPY is refused and the batch merges instead, to the same rows.
+  const republished = tx(
+    row('Items', 'insert', '{"OrderId":30,"Line":1,"Qty":1,"Note":"new"}'),
+    row('Items', 'insert', '{"OrderId":30,"Line":2,"Qty":2,"Note":"a\\tb"}'),
+    row('Items', 'insert', '{"OrderId":30,"Line":1,"Qty":3,"Note":"last wins"}'),
+  );
+  const sent2 = await statements(() => applier.applyBatch(republished));
+  assert.ok(sent2.includes('ROLLBACK TO SAVEPOINT my2pg_new_keys'), sent2.join('\n'));
+  assert.ok(sent2.some((q) => q.startsWith('DELETE FROM "shop"."items"')), sent2.join('\n'));
+  assert.deepEqual(await rows('SELECT line, qty, note FROM shop.items WHERE orderid = 30 ORDER BY line'), expected);
+});
+
+test('an insert-only batch mixing new and existing keys upserts both, and the rest of the transaction stands', async () => {
+  await applier.applyBatch(tx(row('Items', 'insert', '{"OrderId":31,"Line":1,"Qty":1,"Note":"old"}')));
+  const result = await applier.applyBatch([
+    ...tx(row('Flags', 'insert', '{"id":31,"on":1,"n":5}')),
+    ...tx(
+      row('Items', 'insert', '{"OrderId":31,"Line":2,"Qty":2,"Note":"new"}'),
+      row('Items', 'insert', '{"OrderId":31,"Line":1,"Qty":9,"Note":"replaced"}'),
+    ),
+  ]);
+  assert.equal(result.applied, 3);
+  assert.deepEqual(await rows('SELECT line, qty, note FROM shop.items WHERE orderid = 31 ORDER BY line'), [
+    ['1', '9', 'replaced'],
+    ['2', '2', 'new'],
+  ]);
+  assert.deepEqual(await rows('SELECT n FROM shop.flags WHERE id = 31'), [['5']]);
+});
+
+test('an insert-only batch that fails for another reason than a known key fails the whole batch', async () => {
+  const before = await rows('SELECT position FROM _my2pg.checkpoints');
+  await assert.rejects(
+    applier.applyBatch(
+      tx(row('Items', 'insert', '{"OrderId":32,"Line":1,"Qty":1,"Note":"fits"}'), row('Items', 'insert', '{"OrderId":32,"Line":2,"Qty":1,"Note":"this note is longer than twenty characters"}')),
+    ),
+    /too long|value/i,
+  );
+  assert.deepEqual(await rows('SELECT count(*) FROM shop.items WHERE orderid = 32'), [['0']]);
+  assert.deepEqual(await rows('SELECT position FROM _my2pg.checkpoints'), before);
+  // The applier goes on with the next batch.
+  await applier.applyBatch(tx(row('Items', 'insert', '{"OrderId":33,"Line":1,"Qty":1,"Note":"after"}')));
+  assert.deepEqual(await rows('SELECT note FROM shop.items WHERE orderid = 33'), [['after']]);
+});
+
 test('tables without a primary key keep duplicates and delete one matching row at a time', async () => {
   const log: TableSchema = { database: 'Shop', table: 'Log', charset: null, primaryKey: [], columns: [c('msg', 'varchar', { length: 10 }), c('n', 'int')] };
   await applier.applyBatch(
@@ -236,4 +315,40 @@ test('every type of the default mapping lands with its value', async () => {
     '2024-02-29', '1000-01-01 00:00:00.000001', '2038-01-19 03:14:07.999', '-3020399.000000', '2155',
     '{"a": [1, 2.50, null], "b": 12345678901234567890}', 'POINT(1 2)',
   ]);
+});
+
+test('changes encoded ahead are used only while their inputs hold, and their losses count once', async () => {
+  const ahead: TableSchema = {
+    database: 'Shop', table: 'Ahead', charset: null, primaryKey: ['id'],
+    columns: [c('id', 'int', { nullable: false }), c('at', 'datetime'), c('n', 'int')],
+  };
+  await applier.applyBatch(tx(create(ahead), row('Ahead', 'insert', '{"id":1,"at":"2024-01-01 00:00:00","n":1}')));
+  const losses = () => applier.losses.counts.get('shop.ahead.at:zero-date') ?? 0;
+  // Encoded ahead, then applied: the same rows as without, and the zero date is counted once.
+  const batch = tx(
+    row('Ahead', 'update', '{"id":1,"at":"0000-00-00 00:00:00","n":2}', '{"at":"2024-01-01 00:00:00","n":1}'),
+    row('Ahead', 'insert', '{"id":2,"at":"2024-01-02 00:00:00","n":3}'),
+  );
+  applier.prepareAhead(batch);
+  await applier.applyBatch(batch);
+  assert.equal(losses(), 1);
+  assert.deepEqual(await rows('SELECT id, at, n FROM shop.ahead ORDER BY id'), [['1', null, '2'], ['2', '2024-01-02 00:00:00', '3']]);
+  // Encoded ahead, but part of the batch was applied meanwhile: what is left is encoded again.
+  const partly = tx(row('Ahead', 'update', '{"id":2,"at":"2024-01-02 00:00:00","n":4}', '{"n":3}'), row('Ahead', 'delete', '{"id":1,"at":null,"n":2}'));
+  applier.prepareAhead(partly);
+  await applier.applyBatch(partly.slice(0, 1));
+  await applier.applyBatch(partly);
+  assert.deepEqual(await rows('SELECT id, n FROM shop.ahead ORDER BY id'), [['2', '4']]);
+  // Encoded ahead under the old shape, applied after an ALTER: encoded again under the new one.
+  const schemas = new Map([[tableKey('Shop', 'Ahead'), ahead]]);
+  const [change] = evolveSchema(parseDdl('ALTER TABLE Ahead ADD COLUMN extra int', 'Shop'), schemas).changes;
+  assert.equal(change.kind, 'alter-table');
+  if (change.kind !== 'alter-table') return;
+  const alter = tx(encodeDdlEvent({ type: 'table-alter', database: 'Shop', table: 'Ahead', old: ahead, def: change.def, ts: 1, sql: 'ALTER TABLE Ahead ADD COLUMN extra int' }));
+  const later = tx(row('Ahead', 'insert', '{"id":3,"at":null,"n":5}'));
+  applier.prepareAhead(later);
+  await applier.applyBatch(alter);
+  await applier.applyBatch(later);
+  assert.deepEqual(await rows('SELECT id, n, extra FROM shop.ahead ORDER BY id'), [['2', '4', null], ['3', '5', null]]);
+  assert.equal(losses(), 1);
 });
