@@ -45,6 +45,8 @@ export async function lagScenario(): Promise<BenchResult[]> {
       CREATE CONSTRAINT TRIGGER lag_probe AFTER INSERT ON "${db}".feed DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW EXECUTE FUNCTION lag_probe.record()`);
 
+    // Earlier scenarios leave Postgres with dirty buffers: write them out now, not during the workload.
+    await probe.query('CHECKPOINT');
     // The workload: statement k is due at start + k × interval.
     const total = Math.round(rate * seconds);
     const intervalMs = (STATEMENT_ROWS / rate) * 1000;
@@ -72,6 +74,13 @@ export async function lagScenario(): Promise<BenchResult[]> {
               FROM lag_probe.visible v JOIN "${db}".feed f USING (id)) s`)
     ).rows[0];
     const [p50, p95, p99] = (lag.p as string).slice(1, -1).split(',').map((v) => Math.round(Number(v)));
+    // When the lag happened: the worst row of each 5 s of the workload.
+    const timeline = (
+      await probe.query(`SELECT floor(extract(epoch FROM f.committed_at - min(f.committed_at) OVER ()) / 5) * 5 AS at,
+        extract(epoch FROM v.visible_at - (f.committed_at AT TIME ZONE 'UTC')) * 1000 AS ms
+        FROM lag_probe.visible v JOIN "${db}".feed f USING (id)`)
+    ).rows.reduce((worst: Map<number, number>, r: { at: string; ms: string }) => worst.set(Number(r.at), Math.max(worst.get(Number(r.at)) ?? 0, Number(r.ms))), new Map<number, number>());
+    console.error(`# lag: worst ms per 5 s: ${[...timeline].sort((a, b) => a[0] - b[0]).map(([at, ms]) => `${at}s ${Math.round(ms)}`).join(', ')}`);
     if (Number(lag.n) !== total) throw new Error(`${lag.n} rows were recorded visible, expected ${total}`);
     // Same clock on both sides: a row cannot be visible before it was committed.
     if (Number(lag.min) < -1) throw new Error(`negative lag ${lag.min} ms: commit and visibility times are not on one clock`);
