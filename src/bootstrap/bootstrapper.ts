@@ -166,8 +166,14 @@ export class Bootstrapper {
       const t = await this.catalog.table(target, schema, name);
       if (t) return t;
       if (!opts.waitForTables) {
-        await target.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-        await target.query(createTable(src.def, opts.dialect, opts.naming, opts.typeOverrides));
+        try {
+          await target.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+          await target.query(createTable(src.def, opts.dialect, opts.naming, opts.typeOverrides));
+        } catch (err) {
+          // A running apply creating the same schema or table at the same moment: IF NOT EXISTS
+          // does not cover a concurrent creator, whose commit fails ours. Read the catalog again.
+          if (!CREATED_CONCURRENTLY.has((err as { code?: string }).code ?? '')) throw err;
+        }
         continue;
       }
       if (this.stopped) throw new My2pgError('TARGET', 'stopped while waiting for replica tables');
@@ -176,6 +182,9 @@ export class Bootstrapper {
     }
   }
 }
+
+/** unique_violation (on the catalog), duplicate_schema, duplicate_table, duplicate_object. */
+const CREATED_CONCURRENTLY = new Set(['23505', '42P06', '42P07', '42710']);
 
 /** A query the source refuses (a bad `--where`, missing privileges) is a configuration error. */
 async function* refusedQuery<T>(gen: AsyncGenerator<T>, b: BootstrapTable): AsyncGenerator<T> {
