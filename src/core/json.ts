@@ -7,14 +7,13 @@ import { JsonNumber, type JsonValue } from './events.js';
  * Parses JSON keeping every number's text, with the native JSON.parse. One scan first turns every
  * number token outside strings into a marked string (U+E000 then the token), except integers of at
  * most 15 digits, which a JS number holds exactly and gives back as the same text; strings are
- * skipped with indexOf. After the parse, marked strings and numbers become JsonNumbers, in place.
- * A text with a string that itself starts with U+E000 takes the general path, where such strings
- * get a second marker, so nothing is ever confused.
+ * skipped with indexOf. A string value that itself starts with U+E000 (raw or escaped) gets a
+ * second marker, so nothing is ever confused; keys are never restored, so they keep theirs. After
+ * the parse, marked strings and numbers become JsonNumbers, in place.
  */
 export function parseJson(text: string): JsonValue {
   const marked = markNumbers(text);
-  if (marked === false) return parseSlow(text); // reports the bad number
-  if (marked === null) return parseMarkingAll(text);
+  if (marked === null) return parseSlow(text); // reports the bad number or the open string
   let doc: unknown;
   try {
     doc = JSON.parse(marked);
@@ -24,28 +23,11 @@ export function parseJson(text: string): JsonValue {
   return restoreInPlace(doc);
 }
 
-function parseMarkingAll(text: string): JsonValue {
-  let protectedText: string;
-  try {
-    protectedText = text.replace(TOKENS, protect);
-  } catch {
-    return parseSlow(text);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(protectedText);
-  } catch {
-    return parseSlow(text);
-  }
-  return restore(doc);
-}
-
 /**
- * The text with its number tokens marked (the text itself when none needs it); null when a
- * string starts with the marker or the text ends inside a string (the general path decides);
- * false when a number token is not JSON.
+ * The text with its number tokens and marker-led string values marked (the text itself when
+ * nothing needs it); null when a number token is not JSON or the text ends inside a string.
  */
-function markNumbers(text: string): string | null | false {
+function markNumbers(text: string): string | null {
   const n = text.length;
   let out = '';
   let copied = 0;
@@ -58,7 +40,7 @@ function markNumbers(text: string): string | null | false {
       const c = text.charCodeAt(j);
       if (c !== 45 /* - */ && (c < 48 || c > 57)) continue;
       const k = numberEnd(text, j, end);
-      if (k < 0) return false;
+      if (k < 0) return null;
       if (!isSmallInteger(text, j, k)) {
         out += `${text.slice(copied, j)}"${MARK}${text.slice(j, k)}"`;
         copied = k;
@@ -66,15 +48,24 @@ function markNumbers(text: string): string | null | false {
       j = k - 1;
     }
     if (q < 0) break;
-    const first = text.charCodeAt(q + 1);
-    if (first === 0xe000 || (first === 92 /* \ */ && ESCAPED_MARK.test(text.slice(q, q + 8)))) return null;
     // The closing quote is the next one not escaped by an odd run of backslashes.
     let close = text.indexOf('"', q + 1);
     while (close > 0 && text.charCodeAt(close - 1) === 92 && oddBackslashesBefore(text, close)) close = text.indexOf('"', close + 1);
     if (close < 0) return null;
+    const first = text.charCodeAt(q + 1);
+    if ((first === 0xe000 || (first === 92 /* \ */ && ESCAPED_MARK.test(text.slice(q, q + 8)))) && !isKey(text, close + 1)) {
+      out += `${text.slice(copied, q + 1)}${MARK}`;
+      copied = q + 1;
+    }
     i = close + 1;
   }
   return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** Whether the string that ended just before `at` is an object key (a colon comes next). */
+function isKey(text: string, at: number): boolean {
+  while (at < text.length && ' \t\n\r'.includes(text[at])) at++;
+  return text.charCodeAt(at) === 58 /* : */;
 }
 
 /**
@@ -132,8 +123,8 @@ function oddBackslashesBefore(text: string, at: number): boolean {
 }
 
 /**
- * Turns a parsed document's JS numbers and marked strings into JsonNumbers, in place. Only for
- * documents from markNumbers, where no real string starts with the marker.
+ * Turns a parsed document's JS numbers and marked strings into JsonNumbers, and twice-marked
+ * strings back into themselves, in place. Only for documents from markNumbers.
  */
 function restoreInPlace(v: unknown): JsonValue {
   if (v !== null && typeof v === 'object') {
@@ -150,7 +141,7 @@ function restoreInPlace(v: unknown): JsonValue {
     return v as JsonValue;
   }
   if (typeof v === 'number') return new JsonNumber(String(v));
-  if (typeof v === 'string' && v.charCodeAt(0) === 0xe000) return new JsonNumber(v.slice(1));
+  if (typeof v === 'string' && v.charCodeAt(0) === 0xe000) return v.charCodeAt(1) === 0xe000 ? v.slice(1) : new JsonNumber(v.slice(1));
   return v as JsonValue;
 }
 
@@ -159,31 +150,7 @@ function parseSlow(text: string): JsonValue {
 }
 
 const MARK = '\ue000';
-const TOKENS = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 const ESCAPED_MARK = /^"\\u[eE]000/;
-
-function protect(token: string): string {
-  if (token.charCodeAt(0) === 34 /* " */) {
-    // A real string starting with the marker (raw or escaped) gets a second one.
-    return token.charCodeAt(1) === 0xe000 || ESCAPED_MARK.test(token) ? `"${MARK}${token.slice(1)}` : token;
-  }
-  const n = Number(token);
-  return String(n) === token && !Object.is(n, -0) ? token : `"${MARK}${token}"`;
-}
-
-function restore(v: unknown): JsonValue {
-  if (typeof v === 'number') return new JsonNumber(String(v));
-  if (typeof v === 'string') {
-    if (v.charCodeAt(0) !== 0xe000) return v;
-    return v.charCodeAt(1) === 0xe000 ? v.slice(1) : new JsonNumber(v.slice(1));
-  }
-  if (v === null || typeof v === 'boolean') return v;
-  if (Array.isArray(v)) return v.map(restore);
-  const out: Record<string, JsonValue> = {};
-  for (const k of Object.keys(v as object)) out[k] = restore((v as Record<string, unknown>)[k]);
-  return out;
-}
-
 /** Serialises compactly, in key insertion order, numbers verbatim. */
 export function stringifyJson(value: JsonValue | undefined): string {
   if (value === null || value === undefined) return 'null';
