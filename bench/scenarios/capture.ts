@@ -7,6 +7,7 @@
 
 import ZongJi from '@vlasky/zongji';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
+import { zongjiOptions } from '../../src/capture/binlog-source.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { StreamMessage } from '../../src/core/events.js';
 import { encodeRowEvent } from '../../src/core/maxwell.js';
@@ -19,8 +20,7 @@ const TX_ROWS = 10_000;
 
 /** Decodes from `file:pos` with the options capture gives zongji; ms from ready to the n-th row. */
 async function bareDecode(file: string, pos: number, n: number): Promise<number> {
-  const u = new URL(mysqlUrl());
-  const zongji = new ZongJi({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), dateStrings: true, timezone: 'Z', jsonStrings: true });
+  const zongji = new ZongJi(zongjiOptions(mysqlUrl()));
   let started = 0;
   let rows = 0;
   const cpu = process.cpuUsage();

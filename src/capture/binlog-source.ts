@@ -21,6 +21,22 @@ const EVENTS = [
   'gtid', 'anonymousgtid', 'mariadbgtid', 'heartbeat',
 ];
 
+/** The binlog connection's options for a mysql:// URL (also what the capture benchmark's bare decoder uses). */
+export function zongjiOptions(url: string): ConstructorParameters<typeof ZongJi>[0] {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    // Temporal values as text (DATETIME wall clock, TIMESTAMP in UTC) and JSON as raw text, so
+    // nothing passes through a JS Date or number on the way to the encoder.
+    dateStrings: true,
+    timezone: 'Z',
+    jsonStrings: true,
+  };
+}
+
 export class BinlogSource {
   private zongji: ZongJi | null = null;
   private readonly queue: Array<AnyBinlogEvent | undefined> = [];
@@ -39,18 +55,7 @@ export class BinlogSource {
 
   /** Connects and starts streaming from `opts.start`; resolves once the dump has begun. */
   async start(): Promise<void> {
-    const u = new URL(this.opts.url);
-    const zongji = new ZongJi({
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      // Temporal values as text (DATETIME wall clock, TIMESTAMP in UTC) and JSON as raw text, so
-      // nothing passes through a JS Date or number on the way to the encoder.
-      dateStrings: true,
-      timezone: 'Z',
-      jsonStrings: true,
-    });
+    const zongji = new ZongJi(zongjiOptions(this.opts.url));
     this.zongji = zongji;
     zongji.on('binlog', (ev) => this.onEvent(ev));
     zongji.on('error', (err) => this.fail(err));
