@@ -24,6 +24,7 @@ import { Naming } from '../target/naming.js';
 import { EMBEDDED_STREAM, InProcessTransport } from '../transport/in-process.js';
 import { KafkaPublisher } from '../transport/kafka-publisher.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
+import type { Publisher } from '../transport/transport.js';
 
 const USAGE = `usage:
   my2pg capture --source URL --kafka BROKERS [--topic maxwell] [--include db[.table],...]
@@ -142,6 +143,21 @@ function outputOptions(c: Config): OutputOptions {
   };
 }
 
+function captureStage(c: Config, command: string, publisher: Publisher, log: Logger, output?: OutputOptions): CaptureStage {
+  return new CaptureStage({
+    sourceUrl: need(c, 'source', command),
+    serverId: c.server_id,
+    useGtid: c.use_gtid,
+    initPosition: c.init_position,
+    heartbeatMs: c.heartbeat_interval_ms,
+    output,
+    filter: new TableFilter(c.include, c.exclude, c.filter),
+    ddlSkip: c.ddl_skip,
+    publisher,
+    log: log.child({ stage: 'capture' }),
+  });
+}
+
 function captureOverKafka(c: Config, log: Logger): Runnable {
   const brokers = need(c, 'kafka', 'capture');
   const publisher = new KafkaPublisher({
@@ -152,18 +168,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     partitionHash: c.kafka_partition_hash,
     log,
   });
-  const stage = new CaptureStage({
-    sourceUrl: need(c, 'source', 'capture'),
-    serverId: c.server_id,
-    useGtid: c.use_gtid,
-    initPosition: c.init_position,
-    heartbeatMs: c.heartbeat_interval_ms,
-    output: outputOptions(c),
-    filter: new TableFilter(c.include, c.exclude, c.filter),
-    ddlSkip: c.ddl_skip,
-    publisher,
-    log: log.child({ stage: 'capture' }),
-  });
+  const stage = captureStage(c, 'capture', publisher, log, outputOptions(c));
   return {
     run: async () => {
       await publisher.connect();
@@ -223,17 +228,8 @@ function embedded(c: Config, log: Logger): Runnable[] {
     () => withClient(async (client) => (await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null),
     () => withClient((client) => readSourceSchemas(client, EMBEDDED_STREAM)),
   );
-  const capture = new CaptureStage({
-    sourceUrl: need(c, 'source', 'run'),
-    serverId: c.server_id,
-    useGtid: c.use_gtid,
-    initPosition: c.init_position,
-    heartbeatMs: c.heartbeat_interval_ms,
-    filter: new TableFilter(c.include, c.exclude, c.filter),
-    ddlSkip: c.ddl_skip,
-    publisher: transport,
-    log: log.child({ stage: 'capture' }),
-  });
+  // Maxwell's output options shape Kafka messages only: without Kafka, capture keeps its defaults.
+  const capture = captureStage(c, 'run', transport, log);
   return [
     { run: () => capture.run(), stop: () => capture.stop() },
     applyStage(c, transport, log),
