@@ -167,11 +167,12 @@ async function applyInOrder(ctx: WriteContext, table: TargetTable, bindings: Col
     await copyLines(ctx.client, copyIntoTarget(table), rowLines(ctx, table, bindings, rows));
   };
   const deleteSql = deleteOneMatching(table, ctx.dialect);
+  const texts = bindings.map((b) => valueText(table, b, (column, reason) => ctx.losses.record(column, reason)));
   for (const ev of events) {
     if (ev.type !== 'insert') {
       await flushInserts();
       const before = ev.type === 'update' ? { ...ev.data, ...ev.old } : ev.data;
-      await ctx.client.query(deleteSql, bindings.map((b) => pgText(ctx, table, b, before)));
+      await ctx.client.query(deleteSql, texts.map((text) => text(before)));
     }
     if (ev.type !== 'delete') inserts.push(ev.data);
   }
@@ -199,11 +200,9 @@ function fieldEncoders(table: TargetTable, bindings: ColumnBinding[], onLoss: (c
   return bindings.map((b) => {
     const src = b.source;
     if (src === null) return nullField;
-    const col = table.columns[b.index];
-    const column = `${table.schema}.${table.table}.${col.name}`;
-    const lost = (reason: LossReason) => onLoss(column, reason);
-    const general: FieldEncoder = (row) => copyField(toPgText(row[src], col.kind, lost, col.bits));
-    if (col.kind !== 'number') return general;
+    const text = valueText(table, b, onLoss);
+    const general: FieldEncoder = (row) => copyField(text(row));
+    if (table.columns[b.index].kind !== 'number') return general;
     // A JSON number token is its own Postgres text, and has nothing COPY escapes.
     return (row) => {
       const v = row[src];
@@ -212,8 +211,11 @@ function fieldEncoders(table: TargetTable, bindings: ColumnBinding[], onLoss: (c
   });
 }
 
-function pgText(ctx: WriteContext, table: TargetTable, b: ColumnBinding, row: Record<string, JsonValue>): string | null {
+/** A row's value of a bound column as Postgres text (null for SQL NULL or an unbound column). */
+function valueText(table: TargetTable, b: ColumnBinding, onLoss: (column: string, reason: LossReason) => void): (row: Record<string, JsonValue>) => string | null {
+  const src = b.source;
   const col = table.columns[b.index];
-  const v = b.source === null ? null : row[b.source];
-  return toPgText(v, col.kind, (reason) => ctx.losses.record(`${table.schema}.${table.table}.${col.name}`, reason), col.bits);
+  const column = `${table.schema}.${table.table}.${col.name}`;
+  const lost = (reason: LossReason) => onLoss(column, reason);
+  return (row) => toPgText(src === null ? null : row[src], col.kind, lost, col.bits);
 }
