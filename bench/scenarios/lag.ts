@@ -10,15 +10,21 @@
 // within the commit record's flush). The lag is the difference; MariaDB and Postgres share the
 // host's clock, and both sides are compared in UTC. The trigger's own cost (a few ms per batch
 // of thousands of rows) is inside the figure.
+//
+// The same workload runs BENCH_LAG_WARMUP seconds (default 20) first, not counted: a Kafka broker
+// that has not served this traffic yet compiles its code paths for it (measured: about 14 s of
+// JIT compilation CPU and 3 s lags in the first 20 s of a fresh broker, docs/PERFORMANCE.md),
+// and the goal is the sustained lag.
 
 import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
-import { result, type BenchResult } from '../lib.js';
+import { cpuSeconds, result, type BenchResult } from '../lib.js';
 
 const GOAL_MS = 1000;
 const STATEMENT_ROWS = 100;
 
 export async function lagScenario(): Promise<BenchResult[]> {
   const seconds = Number(process.env.BENCH_LAG_SECONDS ?? 60);
+  const warmupSeconds = Number(process.env.BENCH_LAG_WARMUP ?? 20);
   const rate = Number(process.env.BENCH_LAG_RATE ?? 10_000);
   const db = `bench_lag_${randomSuffix()}`;
   const topic = `bench_lag_${randomSuffix()}`;
@@ -47,49 +53,58 @@ export async function lagScenario(): Promise<BenchResult[]> {
 
     // Earlier scenarios leave Postgres with dirty buffers: write them out now, not during the workload.
     await probe.query('CHECKPOINT');
-    // The workload: statement k is due at start + k × interval.
-    const total = Math.round(rate * seconds);
+    // The workload: statement k is due at start + k × interval; rows up to `warmup` are not counted.
+    const warmup = Math.round(rate * warmupSeconds);
+    const total = warmup + Math.round(rate * seconds);
     const intervalMs = (STATEMENT_ROWS / rate) * 1000;
     const started = performance.now();
+    let measuredFrom = started;
+    let cpuFrom = [0, 0];
     let behindMs = 0;
     for (let k = 0, lo = 1; lo <= total; k++, lo += STATEMENT_ROWS) {
+      if (lo === warmup + 1) {
+        measuredFrom = performance.now();
+        cpuFrom = [cpuSeconds(capture!.child.pid!), cpuSeconds(apply!.child.pid!)];
+      }
       const wait = started + k * intervalMs - performance.now();
       if (wait > 0) await sleep(wait);
       else behindMs = Math.max(behindMs, -wait);
       await conn.query(`INSERT INTO \`${db}\`.feed SELECT seq, UTC_TIMESTAMP(6), seq % 1000, seq / 7, CONCAT('name-', seq),
         REPEAT('x', seq % 50), seq / 3 FROM \`${db}\`.seq_${lo}_to_${Math.min(lo + STATEMENT_ROWS - 1, total)}`);
     }
-    const achieved = Math.round(total / ((performance.now() - started) / 1000));
+    const measured = total - warmup;
+    const achieved = Math.round(measured / ((performance.now() - measuredFrom) / 1000));
     await waitFor(
       `all ${total} rows to be visible in the replica`,
       async () => Number((await probe.query('SELECT count(*) AS n FROM lag_probe.visible')).rows[0].n) >= total,
       600_000,
       500,
     );
+    const [captureUs, applyUs] = [capture!.child.pid!, apply!.child.pid!].map((pid, i) => Math.round(((cpuSeconds(pid) - cpuFrom[i]) * 1e6) / measured));
 
     const lag = (
       await probe.query(`SELECT count(*) AS n, count(DISTINCT xid) AS txs, min(ms) AS min, max(ms) AS max,
         percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ms) AS p
         FROM (SELECT v.xid, extract(epoch FROM max(v.visible_at) OVER (PARTITION BY v.xid) - (f.committed_at AT TIME ZONE 'UTC')) * 1000 AS ms
-              FROM lag_probe.visible v JOIN "${db}".feed f USING (id)) s`)
+              FROM lag_probe.visible v JOIN "${db}".feed f USING (id) WHERE id > ${warmup}) s`)
     ).rows[0];
     const [p50, p95, p99] = (lag.p as string).slice(1, -1).split(',').map((v) => Math.round(Number(v)));
     // When the lag happened: the worst row of each 5 s of the workload.
     const timeline = (
       await probe.query(`SELECT floor(extract(epoch FROM f.committed_at - min(f.committed_at) OVER ()) / 5) * 5 AS at,
         extract(epoch FROM v.visible_at - (f.committed_at AT TIME ZONE 'UTC')) * 1000 AS ms
-        FROM lag_probe.visible v JOIN "${db}".feed f USING (id)`)
+        FROM lag_probe.visible v JOIN "${db}".feed f USING (id) WHERE id > ${warmup}`)
     ).rows.reduce((worst: Map<number, number>, r: { at: string; ms: string }) => worst.set(Number(r.at), Math.max(worst.get(Number(r.at)) ?? 0, Number(r.ms))), new Map<number, number>());
     console.error(`# lag: worst ms per 5 s: ${[...timeline].sort((a, b) => a[0] - b[0]).map(([at, ms]) => `${at}s ${Math.round(ms)}`).join(', ')}`);
-    if (Number(lag.n) !== total) throw new Error(`${lag.n} rows were recorded visible, expected ${total}`);
+    if (Number(lag.n) !== measured) throw new Error(`${lag.n} measured rows were recorded visible, expected ${measured}`);
     // Same clock on both sides: a row cannot be visible before it was committed.
     if (Number(lag.min) < -1) throw new Error(`negative lag ${lag.min} ms: commit and visibility times are not on one clock`);
     console.error(
-      `# lag: ${total} rows in ${seconds} s, achieved ${achieved} rows/s of ${rate} (at most ${Math.round(behindMs)} ms behind schedule); ` +
-        `apply committed ${lag.txs} transactions (${Math.round(total / Number(lag.txs))} rows each); ` +
+      `# lag: ${measured} rows in ${seconds} s after ${warmupSeconds} s of warm-up, achieved ${achieved} rows/s of ${rate} (at most ${Math.round(behindMs)} ms behind schedule); ` +
+        `apply committed ${lag.txs} transactions (${Math.round(measured / Number(lag.txs))} rows each); CPU µs per row: capture ${captureUs}, apply ${applyUs}; ` +
         `lag ms min ${Math.round(Number(lag.min))} p50 ${p50} p95 ${p95} p99 ${p99} max ${Math.round(Number(lag.max))}`,
     );
-    const shape = { unit: 'ms', limit: GOAL_MS, limitName: 'the 1 s goal of DESIGN §8', goal: { figure: GOAL_MS, ratio: 1, lowerIsBetter: true }, rows: total };
+    const shape = { unit: 'ms', limit: GOAL_MS, limitName: 'the 1 s goal of DESIGN §8', goal: { figure: GOAL_MS, ratio: 1, lowerIsBetter: true }, rows: measured };
     return [
       result({ ...shape, scenario: 'lag-p50', figure: p50 }),
       result({ ...shape, scenario: 'lag-p95', figure: p95 }),
