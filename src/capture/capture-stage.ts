@@ -100,20 +100,40 @@ export class CaptureStage {
   }
 
   async run(): Promise<void> {
-    const { log } = this.opts;
     this.conn = await connectSource(this.opts.sourceUrl);
-    const server = await checkSourceServer(this.conn);
+    try {
+      await this.stream();
+    } finally {
+      await this.source?.stop();
+      await this.conn.end().catch(() => undefined);
+      this.conn = null;
+    }
+  }
+
+  /**
+   * Stops reading; run() then closes what it opened. A stop during start-up lets the step under
+   * way finish (closing its connection under it would fail the run) and ends before streaming.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.source?.stop();
+  }
+
+  private async stream(): Promise<void> {
+    const { log } = this.opts;
+    const conn = this.conn!;
+    const server = await checkSourceServer(conn);
     this.serverId = server.serverId;
     let start = await this.opts.publisher.storedPosition();
     if (start) {
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture resuming');
       await this.loadSchemas();
     } else if (this.opts.initPosition) {
-      start = await binlogPositionAt(this.conn, server.isMariaDb, this.opts.initPosition);
+      start = await binlogPositionAt(conn, server.isMariaDb, this.opts.initPosition);
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture starting at init_position');
       await this.publishSchemaSnapshot(start);
     } else {
-      start = await currentBinlogEnd(this.conn, server.isMariaDb);
+      start = await currentBinlogEnd(conn, server.isMariaDb);
       log.info({ position: formatPosition(start), gtid: start.gtid, server: server.version }, 'capture starting at the end of the binlog');
       await this.publishSchemaSnapshot(start);
     }
@@ -121,6 +141,7 @@ export class CaptureStage {
     if (start.gtid !== undefined) this.gtids = new GtidTracker(server.isMariaDb ? 'mariadb' : 'mysql', start.gtid);
     this.file = start.file;
     this.lastEnd = start.pos;
+    if (this.stopping) return;
     this.source = new BinlogSource({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start, byGtid });
     await this.source.start();
     while (!this.stopping) {
@@ -135,13 +156,6 @@ export class CaptureStage {
       // for the next transaction (it may be a while).
       if (this.source.idle) await this.maybeCommit();
     }
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.source?.stop();
-    await this.conn?.end().catch(() => undefined);
-    this.conn = null;
   }
 
   /** The tracked definitions stored with the position, or (stored by an older my2pg) the source's now. */

@@ -340,6 +340,24 @@ async function printBootstrapStatus(targetUrl: string): Promise<number> {
   }
 }
 
+/**
+ * The first SIGINT/SIGTERM, kept from the moment the module loads: one that arrives while the
+ * command is still starting (reading its configuration, connecting) stops it as soon as its
+ * stages exist, instead of being lost before anything listens for it.
+ */
+let signalled: NodeJS.Signals | null = null;
+let onSignal: ((signal: NodeJS.Signals) => void) | null = null;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    signalled ??= sig;
+    onSignal?.(sig);
+  });
+}
+// On the launcher's worker thread (src/cli/launch.ts) signals arrive as messages.
+parentPort?.on('message', (m: { signal?: NodeJS.Signals }) => {
+  if (m.signal) process.emit(m.signal, m.signal);
+});
+
 /** Runs stages side by side; the first failure or a signal stops them all. */
 async function runStages(stages: Runnable[], log: Logger): Promise<number> {
   let stopping = false;
@@ -348,16 +366,24 @@ async function runStages(stages: Runnable[], log: Logger): Promise<number> {
     stopping = true;
     await Promise.allSettled(stages.map((s) => s.stop()));
   };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      log.info({ signal: sig }, 'stopping');
-      void stopAll();
-    });
+  onSignal = (sig) => {
+    log.info({ signal: sig }, 'stopping');
+    void stopAll();
+  };
+  if (signalled) {
+    onSignal(signalled);
+    return 0;
   }
   let failure: unknown = null;
   await Promise.all(
     stages.map((s) =>
       s.run().catch(async (err) => {
+        // After a signal, a stage interrupted in mid-step (a connection closed under a query, a
+        // wait cut short) has acknowledged nothing it did not finish: the stop is still clean.
+        if (signalled) {
+          log.info({ error: (err as Error)?.message ?? String(err) }, 'a stage was interrupted by the stop');
+          return;
+        }
         failure ??= err;
         await stopAll();
       }),
@@ -366,11 +392,6 @@ async function runStages(stages: Runnable[], log: Logger): Promise<number> {
   if (failure) throw failure;
   return 0;
 }
-
-// On the launcher's worker thread (src/cli/launch.ts) signals arrive as messages.
-parentPort?.on('message', (m: { signal?: NodeJS.Signals }) => {
-  if (m.signal) process.emit(m.signal, m.signal);
-});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
