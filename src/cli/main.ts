@@ -1,30 +1,15 @@
-// The `my2pg` command: parses arguments, loads configuration, and wires concrete drivers into
-// the stages. The only module that knows every implementation.
+// The `my2pg` command: parses arguments, loads configuration, and runs the command's stages
+// (built in stages.ts) until they end or a signal stops them.
 
 import { parseArgs } from 'node:util';
 import { parentPort } from 'node:worker_threads';
-import type pg from 'pg';
-import { ApplyStage } from '../apply/apply-stage.js';
-import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
-import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
-import { listBootstraps, tableKey } from '../bootstrap/registry.js';
-import { readCheckpoints } from '../apply/checkpoint-store.js';
-import { readSourceSchemas } from '../apply/ddl-store.js';
-import { CaptureStage } from '../capture/capture-stage.js';
-import { TableFilter } from '../capture/filter.js';
-import type { OutputOptions } from '../capture/output-options.js';
 import { loadConfig } from '../config/load.js';
-import { CONFIG_KEYS, type Config } from '../config/schema.js';
+import { CONFIG_KEYS } from '../config/schema.js';
 import { EXIT_CODES, My2pgError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { connectReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
-import { dialectFor } from '../target/dialect.js';
-import { Naming } from '../target/naming.js';
-import { EMBEDDED_STREAM, InProcessTransport } from '../transport/in-process.js';
-import { KafkaPublisher } from '../transport/kafka-publisher.js';
-import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
-import type { Publisher } from '../transport/transport.js';
+import { buildStages, need, type Runnable } from './stages.js';
 
 const USAGE = `usage:
   my2pg capture --source URL --kafka BROKERS [--topic maxwell] [--include db[.table],...]
@@ -38,6 +23,8 @@ common options: --config FILE, --exclude RULES, --client-id ID, --server-id N, -
   --init-position FILE:OFFSET, --heartbeat-interval-ms N, --topic-partitions N,
   --batch-max-rows N, --batch-max-wait-ms N, --dialect postgres|greenplum, --keep-case, --log-level LEVEL
 Every option can also come from MY2PG_<OPTION> environment variables or the YAML config file.`;
+
+const COMMANDS = ['capture', 'apply', 'run', 'bootstrap'];
 
 const FLAG_OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
   config: { type: 'string' },
@@ -65,11 +52,6 @@ const FLAG_OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string 
 // Every other option of the schema is a string flag too (--output-nulls false, …).
 for (const key of CONFIG_KEYS) FLAG_OPTIONS[key.replace(/_/g, '-')] ??= { type: 'string' };
 
-/** A stage with a lifecycle that the process runs until it ends or a signal stops it. */
-interface Runnable {
-  run(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -83,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     throw new My2pgError('CONFIG', `${(err as Error).message}\n${USAGE}`);
   }
+  if (!COMMANDS.includes(command)) throw new My2pgError('CONFIG', `unknown command "${command}"\n${USAGE}`);
   const { config: file, help, worker, status, ...flags } = parsed.values;
   if (help) {
     process.stdout.write(`${USAGE}\n`);
@@ -94,223 +77,6 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'bootstrap' && status) return printBootstrapStatus(need(config, 'target', 'bootstrap --status'));
   const stages = await buildStages(command, config, log, { worker: worker === true });
   return runStages(stages, log);
-}
-
-async function buildStages(command: string, c: Config, log: Logger, flags: { worker: boolean }): Promise<Runnable[]> {
-  switch (command) {
-    case 'bootstrap':
-      return [flags.worker ? bootstrapWorker(c, log) : bootstrap(c, log)];
-    case 'capture':
-      return [captureOverKafka(c, log)];
-    case 'apply':
-      return [applyOverKafka(c, log)];
-    case 'run': {
-      need(c, 'source', 'run');
-      need(c, 'target', 'run');
-      const initial = await initialBootstrap(c, log);
-      if (c.kafka) return [captureOverKafka(c, log), applyOverKafka(c, log), ...initial];
-      return [...embedded(c, log), ...initial];
-    }
-    default:
-      throw new My2pgError('CONFIG', `unknown command "${command}"\n${USAGE}`);
-  }
-}
-
-function need<K extends keyof Config>(c: Config, key: K, command: string): NonNullable<Config[K]> {
-  const v = c[key];
-  if (v === undefined || v === null) {
-    throw new My2pgError('CONFIG', `${command} needs --${String(key)} (or MY2PG_${String(key).toUpperCase()})`);
-  }
-  return v as NonNullable<Config[K]>;
-}
-
-/** Maxwell's output options from the configuration. */
-function outputOptions(c: Config): OutputOptions {
-  return {
-    binlogPosition: c.output_binlog_position,
-    gtidPosition: c.output_gtid_position,
-    serverId: c.output_server_id,
-    threadId: c.output_thread_id,
-    primaryKeys: c.output_primary_keys,
-    primaryKeyColumns: c.output_primary_key_columns,
-    nulls: c.output_nulls,
-    commitInfo: c.output_commit_info,
-    xoffset: c.output_xoffset,
-    keyFormat: c.kafka_key_format,
-    partitionBy: c.producer_partition_by,
-    partitionColumns: c.producer_partition_columns,
-    partitionFallback: c.producer_partition_by_fallback,
-  };
-}
-
-function captureStage(c: Config, command: string, publisher: Publisher, log: Logger, output?: OutputOptions): CaptureStage {
-  return new CaptureStage({
-    sourceUrl: need(c, 'source', command),
-    serverId: c.server_id,
-    useGtid: c.use_gtid,
-    initPosition: c.init_position,
-    heartbeatMs: c.heartbeat_interval_ms,
-    output,
-    filter: new TableFilter(c.include, c.exclude, c.filter),
-    ddlSkip: c.ddl_skip,
-    publisher,
-    log: log.child({ stage: 'capture' }),
-  });
-}
-
-function captureOverKafka(c: Config, log: Logger): Runnable {
-  const brokers = need(c, 'kafka', 'capture');
-  const publisher = new KafkaPublisher({
-    brokers,
-    topic: c.topic,
-    partitions: c.topic_partitions,
-    clientId: c.client_id,
-    partitionHash: c.kafka_partition_hash,
-    log,
-  });
-  const stage = captureStage(c, 'capture', publisher, log, outputOptions(c));
-  return {
-    run: async () => {
-      await publisher.connect();
-      try {
-        await stage.run();
-      } finally {
-        await publisher.close();
-      }
-    },
-    stop: () => stage.stop(),
-  };
-}
-
-function applyOverKafka(c: Config, log: Logger): Runnable {
-  const brokers = need(c, 'kafka', 'apply');
-  const subscriber = new KafkaSubscriber({ brokers, topic: c.topic, group: c.group, partitions: c.topic_partitions, log });
-  return applyStage(c, subscriber, log);
-}
-
-function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplyStage>[0], log: Logger): Runnable {
-  const stage = new ApplyStage(subscriber, {
-    targetUrl: need(c, 'target', 'apply'),
-    dialect: dialectFor(c.dialect),
-    naming: new Naming(c.keep_case),
-    typeOverrides: c.type_overrides,
-    ddlIndexes: c.ddl_indexes,
-    batchMaxRows: c.batch_max_rows,
-    batchMaxWaitMs: c.batch_max_wait_ms,
-    log: log.child({ stage: 'apply' }),
-  });
-  return {
-    run: async () => {
-      try {
-        await stage.run();
-      } finally {
-        await stage.close();
-      }
-    },
-    stop: () => stage.stop(),
-  };
-}
-
-/** `run` without Kafka: the binlog cursor is committed in the replica with the data. */
-function embedded(c: Config, log: Logger): Runnable[] {
-  const targetUrl = need(c, 'target', 'run');
-  const withClient = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = await connectReplica(targetUrl);
-    try {
-      await migrateControlSchema(client);
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  };
-  const transport = new InProcessTransport(
-    20_000,
-    () => withClient(async (client) => (await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null),
-    () => withClient((client) => readSourceSchemas(client, EMBEDDED_STREAM)),
-  );
-  // Maxwell's output options shape Kafka messages only: without Kafka, capture keeps its defaults.
-  const capture = captureStage(c, 'run', transport, log);
-  return [
-    { run: () => capture.run(), stop: () => capture.stop() },
-    applyStage(c, transport, log),
-  ];
-}
-
-function bootstrapOptions(c: Config, log: Logger, command: string): BootstrapOptions {
-  return {
-    sourceUrl: need(c, 'source', command),
-    targetUrl: need(c, 'target', command),
-    dialect: dialectFor(c.dialect),
-    naming: new Naming(c.keep_case),
-    typeOverrides: c.type_overrides,
-    where: c.where ?? null,
-    chunkRows: c.bootstrap_chunk_rows,
-    concurrency: c.bootstrap_concurrency,
-    redisUrl: c.redis,
-    queueName: c.bootstrap_queue,
-    log: log.child({ stage: 'bootstrap' }),
-  };
-}
-
-/** `my2pg bootstrap --include …`: copies the tables, then exits. */
-function bootstrap(c: Config, log: Logger): Runnable {
-  if (c.include.length === 0 && !c.filter) {
-    throw new My2pgError('CONFIG', 'bootstrap needs --include db[.table],... (or a filter) naming what to copy');
-  }
-  const events = c.kafka ? new KafkaBootstrapEvents({ brokers: c.kafka, topic: c.topic, partitions: c.topic_partitions, output: outputOptions(c), log }) : undefined;
-  const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'bootstrap'), events });
-  return {
-    run: async () => {
-      await events?.connect();
-      try {
-        await b.run(await b.includedTables(new TableFilter(c.include, c.exclude, c.filter)));
-      } finally {
-        await events?.close();
-      }
-    },
-    stop: async () => b.stop(),
-  };
-}
-
-/** `my2pg bootstrap --worker`: serves chunk jobs from Redis until stopped. */
-function bootstrapWorker(c: Config, log: Logger): Runnable {
-  const redisUrl = need(c, 'redis', 'bootstrap --worker');
-  let stop!: () => void;
-  const stopped = new Promise<void>((r) => (stop = r));
-  return {
-    run: () => runBootstrapWorker({ ...bootstrapOptions(c, log, 'bootstrap --worker'), redisUrl }, stopped),
-    stop: async () => stop(),
-  };
-}
-
-/**
- * For `run`: on first start (nothing applied yet) the included tables are bootstrapped while the
- * stream runs; after a restart, unfinished bootstraps resume (docs/BOOTSTRAP.md).
- */
-async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
-  const stream = c.kafka ? `kafka:${c.group}` : EMBEDDED_STREAM;
-  const client = await connectReplica(need(c, 'target', 'run'));
-  let first: boolean;
-  let unfinished: Array<{ db: string; table: string }>;
-  try {
-    await migrateControlSchema(client);
-    first = (await readCheckpoints(client, stream, false)).size === 0;
-    unfinished = (await listBootstraps(client)).filter((b) => b.state === 'copying').map((b) => ({ db: b.sourceDb, table: b.sourceTable }));
-  } finally {
-    await client.end();
-  }
-  if (!(first && c.initial_bootstrap) && unfinished.length === 0) return [];
-  const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'run'), waitForTables: true });
-  return [
-    {
-      run: async () => {
-        const tables = first && c.initial_bootstrap ? await b.includedTables(new TableFilter(c.include, c.exclude, c.filter)) : [];
-        const names = new Set(tables.map((t) => tableKey(t.db, t.table)));
-        await b.run([...tables, ...unfinished.filter((t) => !names.has(tableKey(t.db, t.table)))]);
-      },
-      stop: async () => b.stop(),
-    },
-  ];
 }
 
 /** `my2pg bootstrap --status`: one line per table. */
