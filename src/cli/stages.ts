@@ -1,6 +1,7 @@
 // The stages each command runs, built from the configuration: the one module (with main.ts,
 // which parses the command line and runs them) that knows every concrete implementation.
 
+import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
@@ -18,7 +19,11 @@ import { connectReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
-import { EMBEDDED_STREAM, InProcessTransport } from '../transport/in-process.js';
+import { EMBEDDED_STREAM, InProcessTransport, resumePosition } from '../transport/in-process.js';
+import type { CaptureThreadEnd, ThreadBatch, ToCaptureThread } from '../transport/thread-channel.js';
+import type { BinlogPosition } from '../core/position.js';
+import type { TableSchema } from '../core/table-schema.js';
+import { heapCapMb, outOfMemoryMessage } from './heap.js';
 import { KafkaPublisher } from '../transport/kafka-publisher.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
 import type { Publisher } from '../transport/transport.js';
@@ -76,7 +81,7 @@ function outputOptions(c: Config): OutputOptions {
   };
 }
 
-function captureStage(c: Config, command: string, publisher: Publisher, log: Logger, output?: OutputOptions): CaptureStage {
+export function captureStage(c: Config, command: string, publisher: Publisher, log: Logger, output?: OutputOptions): CaptureStage {
   return new CaptureStage({
     sourceUrl: need(c, 'source', command),
     serverId: c.server_id,
@@ -144,8 +149,11 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
   };
 }
 
-/** `run` without Kafka: the binlog cursor is committed in the replica with the data. */
-function embedded(c: Config, log: Logger): Runnable[] {
+/**
+ * What the embedded transport keeps in the replica for capture: the binlog cursor apply committed
+ * last (where capture resumes) and the table definitions stored with it.
+ */
+export function embeddedStore(c: Config): { position: () => Promise<BinlogPosition | null>; schemas: () => Promise<TableSchema[] | null> } {
   const targetUrl = need(c, 'target', 'run');
   const withClient = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
     const client = await connectReplica(targetUrl);
@@ -156,17 +164,72 @@ function embedded(c: Config, log: Logger): Runnable[] {
       await client.end();
     }
   };
-  const transport = new InProcessTransport(
-    20_000,
-    () => withClient(async (client) => (await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null),
-    () => withClient((client) => readSourceSchemas(client, EMBEDDED_STREAM)),
-  );
-  // Maxwell's output options shape Kafka messages only: without Kafka, capture keeps its defaults.
-  const capture = captureStage(c, 'run', transport, log);
-  return [
-    { run: () => capture.run(), stop: () => capture.stop() },
-    applyStage(c, transport, log),
-  ];
+  return {
+    position: () => withClient(async (client) => resumePosition((await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null)),
+    schemas: () => withClient((client) => readSourceSchemas(client, EMBEDDED_STREAM)),
+  };
+}
+
+/**
+ * `run` without Kafka: capture on a thread of its own (capture-thread.ts) hands messages to apply
+ * here through an in-memory queue; the binlog cursor is committed in the replica with the data.
+ * Maxwell's output options shape Kafka messages only: without Kafka, capture keeps its defaults.
+ */
+function embedded(c: Config, log: Logger): Runnable[] {
+  need(c, 'source', 'run');
+  const transport = new InProcessTransport(20_000);
+  return [captureOnThread(c, transport, log), applyStage(c, transport, log)];
+}
+
+/** Runs capture-thread.ts and feeds its batches to `transport`; its end is this stage's end. */
+function captureOnThread(c: Config, transport: InProcessTransport, log: Logger): Runnable {
+  let worker: Worker | null = null;
+  let stopping = false;
+  return {
+    run: () =>
+      new Promise<void>((resolve, reject) => {
+        const heapMb = heapCapMb();
+        const w = new Worker(new URL('./capture-thread.js', import.meta.url), {
+          workerData: { config: c },
+          resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb },
+        });
+        worker = w;
+        if (stopping) w.postMessage({ t: 'stop' } satisfies ToCaptureThread);
+        let failure: Error | null = null;
+        let feeding = Promise.resolve();
+        w.on('message', (m: ThreadBatch | CaptureThreadEnd) => {
+          if (m.t === 'batch') {
+            feeding = feeding.then(async () => {
+              if (!stopping) await transport.deliver(m.values, m.cursors);
+              w.postMessage({ t: 'credit' } satisfies ToCaptureThread);
+            });
+          } else {
+            if (m.error) failure = capturedError(m.error);
+            void w.terminate();
+          }
+        });
+        w.on('error', (err: Error & { code?: string }) => {
+          failure ??= err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(outOfMemoryMessage(heapMb)) : err;
+        });
+        w.on('exit', () => {
+          worker = null;
+          if (failure) reject(failure);
+          else resolve();
+        });
+        log.debug('capture thread started');
+      }),
+    stop: async () => {
+      stopping = true;
+      worker?.postMessage({ t: 'stop' } satisfies ToCaptureThread);
+    },
+  };
+}
+
+/** The capture thread's error, rebuilt with its code (and so the process's exit code). */
+function capturedError(e: NonNullable<CaptureThreadEnd['error']>): Error {
+  const err = e.code ? new My2pgError(e.code, e.message, { retriable: e.retriable }) : new Error(e.message);
+  if (e.stack) err.stack = e.stack;
+  return err;
 }
 
 function bootstrapOptions(c: Config, log: Logger, command: string): BootstrapOptions {

@@ -11,6 +11,13 @@ import type { DeliveredMessage, Publisher, Subscriber } from './transport.js';
 /** Name of the checkpoint stream that holds the embedded binlog cursor. */
 export const EMBEDDED_STREAM = 'binlog';
 
+/** Where capture resumes after the stored cursor (its text, null before the first commit). */
+export function resumePosition(stored: string | null): BinlogPosition | null {
+  if (stored === null) return null;
+  const c = JSON.parse(stored) as EventCursor;
+  return c.commit ? c.next : c.tx;
+}
+
 export class InProcessTransport implements Publisher, Subscriber {
   readonly stream = EMBEDDED_STREAM;
   private readonly queue: BoundedQueue<DeliveredMessage>;
@@ -20,8 +27,8 @@ export class InProcessTransport implements Publisher, Subscriber {
 
   constructor(
     capacity: number,
-    /** Reads the cursor apply committed last (null before the first commit). */
-    private readonly loadStored: () => Promise<string | null>,
+    /** Reads the cursor apply committed last (null before the first commit); for the publisher side. */
+    private readonly loadStored: () => Promise<string | null> = async () => null,
     /**
      * Reads the table definitions apply stored with that cursor (`_my2pg.source_schemas`,
      * written from the DDL events in the same Postgres transaction), or null when none are.
@@ -42,14 +49,16 @@ export class InProcessTransport implements Publisher, Subscriber {
     }
   }
 
+  /** Messages from a capture thread (src/transport/thread-channel.ts); dropped once stopped. */
+  async deliver(values: string[], cursors: EventCursor[]): Promise<void> {
+    for (let i = 0; i < values.length; i++) await this.queue.push(new CursorMessage(values[i], cursors[i]));
+  }
+
   /** Nothing to do: apply makes positions durable with the data. */
   async commit(_resumeAfter: BinlogPosition): Promise<void> {}
 
   async storedPosition(): Promise<BinlogPosition | null> {
-    const text = await this.loadStored();
-    if (text === null) return null;
-    const c = JSON.parse(text) as EventCursor;
-    return c.commit ? c.next : c.tx;
+    return resumePosition(await this.loadStored());
   }
 
   /** Nothing to do: apply stores the definitions the DDL events carry, with the cursor. */

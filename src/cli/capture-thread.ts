@@ -1,0 +1,32 @@
+// Entry of the capture thread of `my2pg run` without Kafka (stages.ts, captureOnThread): reads
+// the binlog and posts Maxwell messages to the CLI's thread through a ThreadPublisher, then
+// reports how it ended: the CLI's thread rebuilds the error, so exit codes are those of a
+// capture on the CLI's own thread.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
+import { My2pgError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { ThreadPublisher, type CaptureThreadEnd, type ToCaptureThread } from '../transport/thread-channel.js';
+import { captureStage, embeddedStore } from './stages.js';
+
+const port = parentPort!;
+const { config } = workerData as { config: Config };
+const log = createLogger(config.log_level);
+const store = embeddedStore(config);
+const publisher = new ThreadPublisher(port, store);
+const capture = captureStage(config, 'run', publisher, log);
+port.on('message', (m: ToCaptureThread) => {
+  if (m.t === 'credit') publisher.credit();
+  else void capture.stop();
+});
+
+let end: CaptureThreadEnd = { t: 'ended' };
+try {
+  await capture.run();
+} catch (err) {
+  const e = err as Error;
+  end = { t: 'ended', error: { message: e?.message ?? String(err), stack: e?.stack, code: err instanceof My2pgError ? err.code : undefined, retriable: err instanceof My2pgError && err.retriable } };
+}
+await publisher.close();
+port.postMessage(end);

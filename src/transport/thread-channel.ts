@@ -1,0 +1,96 @@
+// The embedded transport across threads: `my2pg run` without Kafka decodes the binlog on a
+// capture thread (src/cli/capture-thread.ts) while apply works on the CLI's thread, so the two
+// use two cores instead of sharing one. Messages cross in batches, one structured clone each,
+// and at most IN_FLIGHT batches are unacknowledged (backpressure on capture). Durability is the
+// in-process transport's: apply stores each message's cursor in the replica with the data.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { ErrorCode } from '../core/errors.js';
+import type { StreamMessage } from '../core/events.js';
+import type { BinlogPosition, EventCursor } from '../core/position.js';
+import type { TableSchema } from '../core/table-schema.js';
+import type { Publisher } from './transport.js';
+
+/** Capture → apply: a batch of messages with their cursors. */
+export interface ThreadBatch {
+  t: 'batch';
+  values: string[];
+  cursors: EventCursor[];
+}
+
+/** Capture → apply, last: how capture ended (an error's parts, to be rebuilt). */
+export interface CaptureThreadEnd {
+  t: 'ended';
+  error?: { message: string; stack?: string; code?: ErrorCode; retriable: boolean };
+}
+
+/** Apply → capture: a batch was taken (`credit`), or stop reading. */
+export type ToCaptureThread = { t: 'credit' } | { t: 'stop' };
+
+const BATCH_MESSAGES = 1000;
+const IN_FLIGHT = 4;
+
+/** The capture thread's publisher: posts batches to the CLI's thread. */
+export class ThreadPublisher implements Publisher {
+  private values: string[] = [];
+  private cursors: EventCursor[] = [];
+  private inFlight = 0;
+  private credited: (() => void) | null = null;
+
+  constructor(
+    private readonly port: MessagePort,
+    /** Reads the cursor apply committed last, and the definitions stored with it (as InProcessTransport). */
+    private readonly stored: { position: () => Promise<BinlogPosition | null>; schemas: () => Promise<TableSchema[] | null> },
+  ) {}
+
+  /** A batch was taken by apply's side. */
+  credit(): void {
+    this.inFlight--;
+    const wake = this.credited;
+    this.credited = null;
+    wake?.();
+  }
+
+  async begin(): Promise<void> {}
+
+  async send(messages: StreamMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (!m.cursor) throw new Error('the embedded transport needs a cursor on every message');
+      this.values.push(m.value);
+      this.cursors.push(m.cursor);
+    }
+    if (this.values.length >= BATCH_MESSAGES) await this.post();
+  }
+
+  /** Hands over what is gathered: apply makes positions durable with the data. */
+  async commit(_resumeAfter: BinlogPosition): Promise<void> {
+    await this.post();
+  }
+
+  storedPosition(): Promise<BinlogPosition | null> {
+    return this.stored.position();
+  }
+
+  /** Nothing to do: apply stores the definitions the DDL events carry, with the cursor. */
+  async recordSchemas(): Promise<void> {}
+
+  storedSchemas(): Promise<TableSchema[] | null> {
+    return this.stored.schemas();
+  }
+
+  /** What was not handed over is read again from the stored cursor on the next start. */
+  async close(): Promise<void> {
+    this.values = [];
+    this.cursors = [];
+  }
+
+  private async post(): Promise<void> {
+    if (this.values.length === 0) return;
+    while (this.inFlight >= IN_FLIGHT) await new Promise<void>((r) => (this.credited = r));
+    const batch: ThreadBatch = { t: 'batch', values: this.values, cursors: this.cursors };
+    this.values = [];
+    this.cursors = [];
+    this.inFlight++;
+    this.port.postMessage(batch);
+  }
+}
