@@ -31,8 +31,11 @@ export async function bootstrapScenario(n: number): Promise<BenchResult[]> {
       concurrency: Number(process.env.BENCH_BOOTSTRAP_CONCURRENCY ?? 2), queueName: 'unused', log: silentLogger,
     });
     let started = performance.now();
+    const cpu = process.cpuUsage();
     await boot.run([{ db, table: 'items' }]);
     const bootMs = performance.now() - started;
+    const { user, system } = process.cpuUsage(cpu);
+    console.error(`# bootstrap: my2pg (every thread of this process) ${((user + system) / n).toFixed(1)} CPU µs per row`);
 
     await expectRows(mine.url, `"${db}"."items"`, n, 'my2pg bootstrap');
     const copyMs = await rawCopy(mine.url, `"${db}"."items"`);

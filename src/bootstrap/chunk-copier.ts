@@ -5,8 +5,9 @@
 
 import type { Connection } from 'mysql2/promise';
 import type { ClientBase } from 'pg';
-import { encodeValue, type EncodeKind } from '../capture/row-encoder.js';
+import { encodeJsonValue, encodeValue, type EncodeKind } from '../capture/row-encoder.js';
 import { My2pgError } from '../core/errors.js';
+import type { JsonValue } from '../core/events.js';
 import { parseJsonValue } from '../core/json.js';
 import type { LossCounter } from '../apply/loss-counter.js';
 import { copyIntoTarget, planMerge, type MergeTable } from '../apply/merge-planner.js';
@@ -195,17 +196,29 @@ function rowLine(src: SourceTable, columns: TargetColumn[], t: ChunkTarget): (ro
     return { col, plain, onLoss: (reason: Parameters<LossCounter['record']>[1]) => t.losses.record(where, reason) };
   });
   const cols = src.columns;
+  const field = (i: number, v: JsonValue): string => {
+    const { col, plain, onLoss } = targets[i];
+    const pg = toPgText(v, col.kind, onLoss, col.bits);
+    return pg === null ? '\\N' : plain ? pg : copyField(pg);
+  };
+  const onRow = t.onRow;
+  if (!onRow) {
+    // Only the replica wants the row: its values without the JSON text in between.
+    return (row) => {
+      let line = field(0, encodeJsonValue(cols[0].kind, row[0], cols[0].charset));
+      for (let i = 1; i < cols.length; i++) line += `\t${field(i, encodeJsonValue(cols[i].kind, row[i], cols[i].charset))}`;
+      return `${line}\n`;
+    };
+  }
   return (row) => {
     let line = '';
     const values: string[] = [];
     for (let i = 0; i < cols.length; i++) {
       const text = encodeValue(cols[i].kind, row[i], cols[i].charset);
-      if (t.onRow) values.push(text);
-      const { col, plain, onLoss } = targets[i];
-      const pg = toPgText(parseJsonValue(text), col.kind, onLoss, col.bits);
-      line += `${i ? '\t' : ''}${pg === null ? '\\N' : plain ? pg : copyField(pg)}`;
+      values.push(text);
+      line += `${i ? '\t' : ''}${field(i, parseJsonValue(text))}`;
     }
-    t.onRow?.(values);
+    onRow(values);
     return `${line}\n`;
   };
 }

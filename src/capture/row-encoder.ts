@@ -4,6 +4,8 @@
 import type { TableMapEntry } from '@vlasky/zongji';
 import iconv from 'iconv-lite';
 import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core/java-format.js';
+import { JsonNumber, type JsonValue } from '../core/events.js';
+import { parseJsonValue } from '../core/json.js';
 import type { TableSchema } from '../core/table-schema.js';
 
 /** How a column's decoded value becomes JSON. */
@@ -219,6 +221,33 @@ export function encodeValue(kind: EncodeKind, v: unknown, charset?: string): str
     case 'enum':
     case 'string':
       return jacksonString(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+  }
+}
+
+/**
+ * The value `parseJsonValue(encodeValue(kind, v))` gives, without writing and reading the JSON
+ * text for the kinds where that is only escaping: numbers as their exact text, strings as
+ * themselves (bootstrap's COPY path; test/unit/row-encoder.test.ts checks they agree).
+ */
+export function encodeJsonValue(kind: EncodeKind, v: unknown, charset?: string): JsonValue {
+  switch (kind) {
+    case 'integer':
+    case 'decimal':
+    case 'year':
+    case 'float':
+    case 'double':
+    case 'bit': {
+      const text = encodeValue(kind, v, charset);
+      return text === 'null' ? null : new JsonNumber(text);
+    }
+    case 'temporal':
+    case 'string':
+    case 'enum':
+      if (v === undefined && kind === 'enum') return '';
+      if (v === null || v === undefined) return null;
+      return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+    default:
+      return parseJsonValue(encodeValue(kind, v, charset));
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeRow, encodeValue, rowColumn } from '../../src/capture/row-encoder.js';
+import { encodeJsonValue, encodeRow, encodeValue, rowColumn, type EncodeKind } from '../../src/capture/row-encoder.js';
+import { parseJsonValue } from '../../src/core/json.js';
 
 test('numbers are written from their exact text', () => {
   assert.equal(encodeValue('integer', '18446744073709551615'), '18446744073709551615');
@@ -40,4 +41,26 @@ test("ENUM's invalid value (index 0) is the empty string, NULL stays null", () =
   assert.equal(encodeValue('enum', undefined), '""');
   assert.equal(encodeValue('enum', null), 'null');
   assert.equal(encodeValue('enum', 'b'), '"b"');
+});
+
+test('encodeJsonValue gives what reading encodeValue’s JSON text back gives, for every kind', () => {
+  const samples: Array<[EncodeKind, unknown[]]> = [
+    ['integer', [0, -1, 2147483647, '18446744073709551615', '-9223372036854775808', null]],
+    ['decimal', ['0', '1.10', '-0.000000000000000000000000000001', '99999999999999999999999999999999999.999999999999999999999999999999', '1E+5', null]],
+    ['year', [1900, 2024, 1901, null]],
+    ['float', [Math.fround(1.1), 0, -0, 3.4028234663852886e38, Number.NaN, null]],
+    ['double', [1.1, 5e-324, 1e21, 123456789012345680000, Number.POSITIVE_INFINITY, null]],
+    ['bit', [Buffer.from([0x01, 0xff]), Buffer.alloc(8, 0xff), '5', null]],
+    ['temporal', ['2024-01-31 23:59:59.999999', '0000-00-00 00:00:00', '-838:59:59.000000', null]],
+    ['enum', ['a', '', 'x"y\\z', undefined, null]],
+    ['string', ['', 'plain', 'tab\there', 'quote " and \\ backslash', 'nul \u0000 inside', 'line\nbreak\r', 'emoji 😀 and lone \ud800', Buffer.from('caf\u00e9'), null]],
+    ['binary', [Buffer.from([0, 1, 2, 255]), Buffer.alloc(0), null]],
+    ['set', ['', 'a,b', 'x"y', null]],
+    ['json', ['{"a": [1, 2.50, 18446744073709551615], "b": "x\\"y"}', '[]', 'null', null]],
+  ];
+  for (const [kind, values] of samples) {
+    for (const v of values) {
+      assert.deepEqual(encodeJsonValue(kind, v), parseJsonValue(encodeValue(kind, v)), `${kind} ${String(v)}`);
+    }
+  }
 });
