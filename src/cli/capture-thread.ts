@@ -5,7 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
-import { My2pgError } from '../core/errors.js';
+import { errorParts } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { ThreadPublisher, type CaptureThreadEnd, type ToCaptureThread } from '../transport/thread-channel.js';
 import { captureStage, embeddedStore } from './stages.js';
@@ -25,8 +25,7 @@ let end: CaptureThreadEnd = { t: 'ended' };
 try {
   await capture.run();
 } catch (err) {
-  const e = err as Error;
-  end = { t: 'ended', error: { message: e?.message ?? String(err), stack: e?.stack, code: err instanceof My2pgError ? err.code : undefined, retriable: err instanceof My2pgError && err.retriable } };
+  end = { t: 'ended', error: errorParts(err) };
 }
 await publisher.close();
 port.postMessage(end);

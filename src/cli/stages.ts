@@ -13,7 +13,7 @@ import { CaptureStage } from '../capture/capture-stage.js';
 import { TableFilter } from '../capture/filter.js';
 import type { OutputOptions } from '../capture/output-options.js';
 import type { Config } from '../config/schema.js';
-import { My2pgError } from '../core/errors.js';
+import { errorFromParts, My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { connectReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
@@ -24,7 +24,7 @@ import type { CaptureThreadEnd, ThreadBatch, ToCaptureThread } from '../transpor
 import type { BinlogPosition } from '../core/position.js';
 import type { TableSchema } from '../core/table-schema.js';
 import { heapCapMb, outOfMemoryMessage } from './heap.js';
-import { KafkaPublisher } from '../transport/kafka-publisher.js';
+import { KafkaPublisherThread } from '../transport/kafka-publisher-thread.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
 import type { Publisher } from '../transport/transport.js';
 
@@ -98,7 +98,7 @@ export function captureStage(c: Config, command: string, publisher: Publisher, l
 
 function captureOverKafka(c: Config, log: Logger): Runnable {
   const brokers = need(c, 'kafka', 'capture');
-  const publisher = new KafkaPublisher({
+  const publisher = new KafkaPublisherThread({
     brokers,
     topic: c.topic,
     partitions: c.topic_partitions,
@@ -204,7 +204,7 @@ function captureOnThread(c: Config, transport: InProcessTransport, log: Logger):
               w.postMessage({ t: 'credit' } satisfies ToCaptureThread);
             });
           } else {
-            if (m.error) failure = capturedError(m.error);
+            if (m.error) failure = errorFromParts(m.error);
             void w.terminate();
           }
         });
@@ -225,12 +225,6 @@ function captureOnThread(c: Config, transport: InProcessTransport, log: Logger):
   };
 }
 
-/** The capture thread's error, rebuilt with its code (and so the process's exit code). */
-function capturedError(e: NonNullable<CaptureThreadEnd['error']>): Error {
-  const err = e.code ? new My2pgError(e.code, e.message, { retriable: e.retriable }) : new Error(e.message);
-  if (e.stack) err.stack = e.stack;
-  return err;
-}
 
 function bootstrapOptions(c: Config, log: Logger, command: string): BootstrapOptions {
   return {

@@ -50,3 +50,24 @@ export const EXIT_CODES: Record<ErrorCode | 'INTERNAL', number> = {
   TARGET: 9,
   INTERNAL: 70,
 };
+
+/** An error's parts that cross a thread boundary (structured clone keeps no class or code). */
+export interface ErrorParts {
+  message: string;
+  stack?: string;
+  code?: ErrorCode;
+  retriable: boolean;
+}
+
+export function errorParts(err: unknown): ErrorParts {
+  const e = err as Error | undefined;
+  const mine = err instanceof My2pgError ? err : null;
+  return { message: e?.message ?? String(err), stack: e?.stack, code: mine?.code, retriable: mine?.retriable ?? false };
+}
+
+/** The error again, with its code (and so the process's exit code) when it had one. */
+export function errorFromParts(p: ErrorParts): Error {
+  const err = p.code ? new My2pgError(p.code, p.message, { retriable: p.retriable }) : new Error(p.message);
+  if (p.stack) err.stack = p.stack;
+  return err;
+}

@@ -5,7 +5,7 @@
 // in-process transport's: apply stores each message's cursor in the replica with the data.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { ErrorCode } from '../core/errors.js';
+import type { ErrorParts } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import type { BinlogPosition, EventCursor } from '../core/position.js';
 import type { TableSchema } from '../core/table-schema.js';
@@ -21,7 +21,7 @@ export interface ThreadBatch {
 /** Capture → apply, last: how capture ended (an error's parts, to be rebuilt). */
 export interface CaptureThreadEnd {
   t: 'ended';
-  error?: { message: string; stack?: string; code?: ErrorCode; retriable: boolean };
+  error?: ErrorParts;
 }
 
 /** Apply → capture: a batch was taken (`credit`), or stop reading. */

@@ -1,0 +1,177 @@
+// The Kafka publisher on a thread of its own: kafkajs costs capture about as much CPU per
+// message as decoding and encoding the row (docs/PERFORMANCE.md), so `my2pg capture` hands its
+// messages to a KafkaPublisher on another thread (kafka-publisher-worker.ts) and goes on
+// decoding. Same contract as KafkaPublisher: calls reach it in order; begin, send, commit and
+// recordSchemas do not wait for it (a failure fails the next call, as the publisher's own
+// queue does), and at most IN_FLIGHT batches of messages are not yet queued there.
+
+import { Worker } from 'node:worker_threads';
+import { errorFromParts, type ErrorParts } from '../core/errors.js';
+import type { StreamMessage } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { BinlogPosition } from '../core/position.js';
+import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
+import type { KafkaPublisherOptions } from './kafka-publisher.js';
+import type { Publisher } from './transport.js';
+
+/** Messages of one send batch, as parallel arrays (one structured clone each, no objects per message). */
+export interface MessageColumns {
+  keys: string[];
+  values: string[];
+  databases: string[];
+  tables: Array<string | null>;
+  partitionKeys: Array<string | undefined>;
+  broadcasts: boolean[];
+}
+
+type Method = 'connect' | 'begin' | 'commit' | 'flush' | 'storedPosition' | 'recordSchemas' | 'storedSchemas' | 'close';
+
+/** To the worker: a batch of messages, or a publisher call (answered when `id` is set). */
+export type ToPublisherWorker = { t: 'send'; messages: MessageColumns } | { t: 'call'; id?: number; method: Method; args: unknown[] };
+/** From the worker: a batch is queued (`credit`), a call's outcome, or a failure of a call nobody waits for. */
+export type FromPublisherWorker = { t: 'credit' } | { t: 'reply'; id: number; result?: unknown; error?: ErrorParts } | { t: 'failed'; error: ErrorParts };
+
+export type PublisherThreadOptions = Omit<KafkaPublisherOptions, 'log'> & { log: Logger };
+
+const BATCH_MESSAGES = 1000;
+const IN_FLIGHT = 4;
+
+const emptyColumns = (): MessageColumns => ({ keys: [], values: [], databases: [], tables: [], partitionKeys: [], broadcasts: [] });
+
+export class KafkaPublisherThread implements Publisher {
+  private readonly worker: Worker;
+  private pending = emptyColumns();
+  private inFlight = 0;
+  private credited: (() => void) | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+  private exited = false;
+
+  constructor(opts: PublisherThreadOptions) {
+    const { log, ...rest } = opts;
+    this.worker = new Worker(new URL('./kafka-publisher-worker.js', import.meta.url), { workerData: { opts: rest, logLevel: log.level } });
+    this.worker.on('message', (m: FromPublisherWorker) => this.onMessage(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', () => {
+      this.exited = true;
+      this.fail(new Error('the Kafka publisher thread ended'));
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.call('connect') as Promise<void>;
+  }
+
+  async begin(): Promise<void> {
+    this.post('begin');
+  }
+
+  async send(messages: StreamMessage[]): Promise<void> {
+    this.throwIfFailed();
+    const p = this.pending;
+    for (const m of messages) {
+      p.keys.push(m.key);
+      p.values.push(m.value);
+      p.databases.push(m.database);
+      p.tables.push(m.table);
+      p.partitionKeys.push(m.partitionKey);
+      p.broadcasts.push(m.broadcast === true);
+    }
+    if (p.keys.length >= BATCH_MESSAGES) await this.sendPending();
+  }
+
+  async commit(resumeAfter: BinlogPosition): Promise<void> {
+    await this.sendPending();
+    this.post('commit', resumeAfter);
+  }
+
+  async recordSchemas(records: SchemaRecord[], at: BinlogPosition): Promise<void> {
+    await this.sendPending();
+    this.post('recordSchemas', records, at);
+  }
+
+  async flush(): Promise<void> {
+    await this.sendPending();
+    await this.call('flush');
+  }
+
+  async storedPosition(): Promise<BinlogPosition | null> {
+    return (await this.call('storedPosition')) as BinlogPosition | null;
+  }
+
+  async storedSchemas(): Promise<TableSchema[] | null> {
+    return (await this.call('storedSchemas')) as TableSchema[] | null;
+  }
+
+  /** Finishes sending the committed transactions (what was sent of an open one is dropped), then ends the thread. */
+  async close(): Promise<void> {
+    if (!this.exited) {
+      this.pending = emptyColumns();
+      await this.call('close', true).catch(() => undefined);
+      await this.worker.terminate();
+    }
+  }
+
+  private async sendPending(): Promise<void> {
+    this.throwIfFailed();
+    if (this.pending.keys.length === 0) return;
+    while (this.inFlight >= IN_FLIGHT && !this.failure) await new Promise<void>((r) => (this.credited = r));
+    this.throwIfFailed();
+    const messages = this.pending;
+    this.pending = emptyColumns();
+    this.inFlight++;
+    this.worker.postMessage({ t: 'send', messages } satisfies ToPublisherWorker);
+  }
+
+  /** A call whose outcome nobody waits for: a failure fails the next call. */
+  private post(method: Method, ...args: unknown[]): void {
+    this.throwIfFailed();
+    this.worker.postMessage({ t: 'call', method, args } satisfies ToPublisherWorker);
+  }
+
+  private call(method: Method, ...args: unknown[]): Promise<unknown> {
+    if (method !== 'close') this.throwIfFailed();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ t: 'call', id, method, args } satisfies ToPublisherWorker);
+    });
+  }
+
+  private onMessage(m: FromPublisherWorker): void {
+    if (m.t === 'credit') {
+      this.inFlight--;
+      this.wake();
+    } else if (m.t === 'reply') {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error === undefined) w?.resolve(m.result);
+      else {
+        // The publisher behind it has failed: so does every later call, as on one thread.
+        const err = errorFromParts(m.error);
+        w?.reject(err);
+        this.fail(err);
+      }
+    } else {
+      this.fail(errorFromParts(m.error));
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiting.values()) w.reject(this.failure);
+    this.waiting.clear();
+    this.wake();
+  }
+
+  private wake(): void {
+    const wake = this.credited;
+    this.credited = null;
+    wake?.();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
