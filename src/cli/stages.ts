@@ -105,6 +105,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     clientId: c.client_id,
     partitionHash: c.kafka_partition_hash,
     log,
+    heapMb: heapCapMb(),
   });
   const stage = captureStage(c, 'capture', publisher, log, outputOptions(c));
   return {

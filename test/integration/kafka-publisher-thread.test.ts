@@ -13,7 +13,7 @@ import { kafkaBrokers, randomSuffix } from '../harness/servers.js';
 
 const message = (i: number, value = `v${i}`): StreamMessage => ({ key: `k${i}`, value, database: 'db', table: i % 2 ? 't' : null, partitionKey: `p${i % 3}` });
 const publisherFor = (topic: string) =>
-  new KafkaPublisherThread({ brokers: kafkaBrokers().split(','), topic, partitions: 3, clientId: `thread-${randomSuffix()}`, log: silentLogger });
+  new KafkaPublisherThread({ brokers: kafkaBrokers().split(','), topic, partitions: 3, clientId: `thread-${randomSuffix()}`, log: silentLogger, heapMb: 64 });
 
 test('messages, positions and definitions go through the thread in order', { timeout: 120_000 }, async () => {
   const topic = `thread_${randomSuffix()}`;
