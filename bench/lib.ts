@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: results (figure beside the limit measured in the same run),
 // where they are saved, and the machine they came from.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/harness/servers.js';
@@ -45,4 +45,41 @@ export function save(r: BenchResult): string {
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds used so far by every process of this command name (`postgres`, `mariadbd`), the
+ * exited children they waited for included (a Postgres backend that ended). Differences over a
+ * scenario are meaningful on a quiet machine.
+ */
+export function commandCpuSeconds(command: string): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== command) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+/**
+ * Starts counting the CPU of my2pg (a process) and of the servers (by command name); the result
+ * gives each per row since, their sum, and the rate that sum allows on this machine's cores.
+ */
+export function cpuBudget(pid: number, servers = ['mariadbd', 'postgres']): (rows: number) => string {
+  const at = () => [cpuSeconds(pid), ...servers.map(commandCpuSeconds)];
+  const from = at();
+  return (rows) => {
+    const us = at().map((s, i) => ((s - from[i]) * 1e6) / rows);
+    const all = us.reduce((a, b) => a + b, 0);
+    const parts = ['my2pg', ...servers].map((name, i) => `${name} ${us[i].toFixed(1)}`).join(', ');
+    const cores = os.cpus().length;
+    return `CPU µs per row: ${parts}; ${all.toFixed(1)} in all, at most ${Math.round((cores * 1e6) / all)} rows/s on ${cores} cores`;
+  };
 }

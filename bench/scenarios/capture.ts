@@ -14,7 +14,7 @@ import { encodeRowEvent } from '../../src/core/maxwell.js';
 import { KafkaPublisher } from '../../src/transport/kafka-publisher.js';
 import { createBigTable, fillBigTable } from '../../test/harness/big-table.js';
 import { kafkaBrokers, mysqlConnection, mysqlUrl, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
-import { cpuSeconds, result, type BenchResult } from '../lib.js';
+import { cpuBudget, cpuSeconds, result, type BenchResult } from '../lib.js';
 
 const TX_ROWS = 10_000;
 
@@ -99,6 +99,7 @@ export async function captureScenario(n: number): Promise<BenchResult> {
     ]);
     await waitFor('capture to start', async () => /published the schema snapshot/.test(capture!.log()), 120_000);
     const opened = logTime(capture, /published the schema snapshot/);
+    const cpu = cpuBudget(capture.child.pid!, ['mariadbd', 'java']);
     const offset = async () => (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
     // Offsets count rows, the schema snapshot and transaction markers: the end is when they stop
     // moving once at least n more are there; its time is the first poll that saw the final value.
@@ -116,6 +117,7 @@ export async function captureScenario(n: number): Promise<BenchResult> {
     );
     const final = seen[seen.length - 1].high;
     const captureMs = seen.find((s) => s.high === final)!.at - opened;
+    console.error(`capture: ${cpu(n)} (java: the Kafka broker)`);
     console.error(`capture: my2pg capture used ${((cpuSeconds(capture.child.pid!) * 1e6) / n).toFixed(1)} CPU µs per row (startup included)`);
 
     const bare = Math.round(n / (bareMs / 1000));

@@ -4,7 +4,7 @@
 
 import type mysql from 'mysql2/promise';
 import { createPgDatabase, mysqlConnection, mysqlUrl, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
-import { result, type BenchResult } from '../lib.js';
+import { cpuBudget, result, type BenchResult } from '../lib.js';
 import { rawCopy } from './bootstrap.js';
 
 const TX_ROWS = 10_000;
@@ -45,13 +45,16 @@ export async function embeddedScenario(n: number): Promise<BenchResult[]> {
 
     // Inserts: n rows (ids 2, 4, …) in transactions of TX_ROWS.
     let started = performance.now();
+    let cpu = cpuBudget(run.child.pid!);
     await inTransactions(conn, n, (lo, hi) => `INSERT INTO \`${db}\`.items SELECT ${VALUES('seq * 2')} FROM \`${db}\`.seq_${lo}_to_${hi}`);
     await waitFor('the inserts to be applied', await converged(conn, replica.url, db), 1_800_000, 200);
     const insertMs = performance.now() - started;
+    console.error(`# embedded-insert: ${cpu(n)} (mariadbd also runs the workload)`);
     const insertCopyMs = await rawCopy(replica.url, `"${db}"."items"`);
 
     // Update-heavy: n events, 50% updates of existing keys, 10% deletes, 40% new keys (odd ids).
     started = performance.now();
+    cpu = cpuBudget(run.child.pid!);
     const step = Math.ceil(n / TX_ROWS);
     for (let i = 0; i < step; i++) {
       const lo = 2 * i * TX_ROWS + 2;
@@ -63,6 +66,7 @@ export async function embeddedScenario(n: number): Promise<BenchResult[]> {
     }
     await waitFor('the updates to be applied', await converged(conn, replica.url, db), 1_800_000, 200);
     const updateMs = performance.now() - started;
+    console.error(`# embedded-update: ${cpu(n)} (mariadbd also runs the workload)`);
     const updateCopyMs = await rawCopy(replica.url, `"${db}"."items"`);
     const [[{ rows }]] = (await conn.query(`SELECT count(*) AS \`rows\` FROM \`${db}\`.items`)) as unknown as [[{ rows: number }]];
 
