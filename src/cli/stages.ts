@@ -110,8 +110,8 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
   const stage = captureStage(c, 'capture', publisher, log, outputOptions(c));
   return {
     run: async () => {
-      await publisher.connect();
       try {
+        await publisher.connect();
         await stage.run();
       } finally {
         await publisher.close();
