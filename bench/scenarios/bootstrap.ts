@@ -13,7 +13,7 @@ import { postgresDialect } from '../../src/target/dialect.js';
 import { Naming } from '../../src/target/naming.js';
 import { createBigTable } from '../../test/harness/big-table.js';
 import { createPgDatabase, mysqlConnection, mysqlUrl, pgClient, randomSuffix } from '../../test/harness/servers.js';
-import { result, type BenchResult } from '../lib.js';
+import { cpuBudget, result, type BenchResult } from '../lib.js';
 
 const run = promisify(execFile);
 
@@ -31,11 +31,10 @@ export async function bootstrapScenario(n: number): Promise<BenchResult[]> {
       concurrency: Number(process.env.BENCH_BOOTSTRAP_CONCURRENCY ?? 2), queueName: 'unused', log: silentLogger,
     });
     let started = performance.now();
-    const cpu = process.cpuUsage();
+    const cpu = cpuBudget(process.pid);
     await boot.run([{ db, table: 'items' }]);
     const bootMs = performance.now() - started;
-    const { user, system } = process.cpuUsage(cpu);
-    console.error(`# bootstrap: my2pg (every thread of this process) ${((user + system) / n).toFixed(1)} CPU µs per row`);
+    console.error(`# bootstrap: ${cpu(n)} (my2pg: every thread of this process)`);
 
     await expectRows(mine.url, `"${db}"."items"`, n, 'my2pg bootstrap');
     const copyMs = await rawCopy(mine.url, `"${db}"."items"`);
