@@ -74,9 +74,10 @@ export function startMy2pg(args: string[], env: Record<string, string> = {}): My
     env: { ...process.env, MY2PG_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout!.pipe(out, { end: false });
+  child.stderr!.pipe(out, { end: false });
+  // Settled once the output is in the log file too ('exit' can come before the last of it).
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => out.end(() => resolve(code))));
   return {
     child,
     logFile,
