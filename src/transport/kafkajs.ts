@@ -86,6 +86,23 @@ function writeBytes(buf: Buffer, at: number, v: Buffer | string | null | undefin
 
 const INT32 = 2 ** 31;
 
+/** A record's length without its own length prefix (v2 format, no headers); -1 stands for null. */
+function recordBody(timestampDelta: number, offsetDelta: number, keyLength: number, valueLength: number): number {
+  return 1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + 1;
+}
+
+/** Writes a record of `body` bytes (recordBody) with its length prefix at `at`; returns the end. */
+function writeRecord(buf: Buffer, at: number, body: number, timestampDelta: number, offsetDelta: number, key: RecordArgs['key'], keyLength: number, value: RecordArgs['value'], valueLength: number): number {
+  at = writeVarInt(buf, at, body);
+  buf[at++] = 0; // attributes
+  at = writeVarInt(buf, at, timestampDelta);
+  at = writeVarInt(buf, at, offsetDelta);
+  at = writeBytes(buf, at, key, keyLength);
+  at = writeBytes(buf, at, value, valueLength);
+  buf[at++] = 0; // no headers: varint 0
+  return at;
+}
+
 /** A Kafka record (v2 format) as kafkajs' record/v0 encodes it, written at once. */
 export function encodeRecord(args: RecordArgs): EncodedRecord {
   const { offsetDelta = 0, timestampDelta = 0, key, value, headers } = args;
@@ -93,16 +110,9 @@ export function encodeRecord(args: RecordArgs): EncodedRecord {
   if (!plain || typeof key === 'number' || typeof value === 'number') return kafkajsRecord(args);
   const keyLength = byteLength(key);
   const valueLength = byteLength(value);
-  const body =
-    1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + 1;
+  const body = recordBody(timestampDelta, offsetDelta, keyLength, valueLength);
   const buf = Buffer.allocUnsafe(varIntSize(body) + body);
-  let at = writeVarInt(buf, 0, body);
-  buf[at++] = 0; // attributes
-  at = writeVarInt(buf, at, timestampDelta);
-  at = writeVarInt(buf, at, offsetDelta);
-  at = writeBytes(buf, at, key, keyLength);
-  at = writeBytes(buf, at, value, valueLength);
-  buf[at++] = 0; // no headers: varint 0
+  writeRecord(buf, 0, body, timestampDelta, offsetDelta, key, keyLength, value, valueLength);
   return { buf, buffer: buf };
 }
 
@@ -195,10 +205,7 @@ function encodePartition(p: ProducePartition, transactional: boolean, producerId
   let recordBytes = 0;
   for (let i = 0; i < n; i++) {
     const { key, value } = p.messages[i];
-    const k = (keyLengths[i] = byteLength(key));
-    const v = (valueLengths[i] = byteLength(value));
-    // attributes, timestamp delta 0, offset delta, key, value, no headers
-    const body = (bodies[i] = 1 + 1 + varIntSize(i) + varIntSize(k) + Math.max(k, 0) + varIntSize(v) + Math.max(v, 0) + 1);
+    const body = (bodies[i] = recordBody(0, i, (keyLengths[i] = byteLength(key)), (valueLengths[i] = byteLength(value))));
     recordBytes += varIntSize(body) + body;
   }
   const bodyLength = 40 + recordBytes;
@@ -222,13 +229,7 @@ function encodePartition(p: ProducePartition, transactional: boolean, producerId
   let at = 69;
   for (let i = 0; i < n; i++) {
     const { key, value } = p.messages[i];
-    at = writeVarInt(buf, at, bodies[i]);
-    buf[at++] = 0;
-    buf[at++] = 0; // timestamp delta 0 as a varint
-    at = writeVarInt(buf, at, i);
-    at = writeBytes(buf, at, key, keyLengths[i]);
-    at = writeBytes(buf, at, value, valueLengths[i]);
-    buf[at++] = 0;
+    at = writeRecord(buf, at, bodies[i], 0, i, key, keyLengths[i], value, valueLengths[i]);
   }
   buf.writeUInt32BE(crc32C(buf.subarray(29)), 25);
   return { buf, buffer: buf };
