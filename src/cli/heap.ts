@@ -15,8 +15,3 @@ export function heapCapMb(): number | null {
   return mb === 0 || nodeHeapFlag ? null : mb;
 }
 
-/** The message for a worker thread that ran out of its heap. */
-export function outOfMemoryMessage(mb: number | null): string {
-  return `my2pg ran out of its ${mb} MB heap. Nothing acknowledged is lost: restart it with a bigger MY2PG_HEAP_MB, and tell us what it was doing`;
-}
-

@@ -5,8 +5,8 @@
 // exit code.
 
 import { SHARE_ENV, Worker } from 'node:worker_threads';
-import { EXIT_CODES, My2pgError } from '../core/errors.js';
-import { heapCapMb, outOfMemoryMessage } from './heap.js';
+import { EXIT_CODES, My2pgError, workerFailure } from '../core/errors.js';
+import { heapCapMb } from './heap.js';
 
 let heapMb: number | null = null;
 try {
@@ -25,9 +25,9 @@ if (heapMb === null) {
     resourceLimits: { maxOldGenerationSizeMb: heapMb },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => worker.postMessage({ signal }));
-  worker.on('error', (err: Error & { code?: string }) => {
-    const message = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfMemoryMessage(heapMb) : `my2pg failed: ${err.stack ?? err.message}`;
-    process.stderr.write(`${message}\n`);
+  worker.on('error', (err) => {
+    const failure = workerFailure(err, heapMb);
+    process.stderr.write(`${failure === err ? `my2pg failed: ${err.stack ?? err.message}` : failure.message}\n`);
     process.exitCode = EXIT_CODES.INTERNAL;
   });
   worker.on('exit', (code) => process.exit(process.exitCode ?? code));

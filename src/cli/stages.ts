@@ -13,7 +13,7 @@ import { CaptureStage } from '../capture/capture-stage.js';
 import { TableFilter } from '../capture/filter.js';
 import type { OutputOptions } from '../capture/output-options.js';
 import type { Config } from '../config/schema.js';
-import { errorFromParts, My2pgError } from '../core/errors.js';
+import { errorFromParts, My2pgError, workerFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { connectReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
@@ -23,7 +23,7 @@ import { EMBEDDED_STREAM, InProcessTransport, resumePosition } from '../transpor
 import type { CaptureThreadEnd, ThreadBatch, ToCaptureThread } from '../transport/thread-channel.js';
 import type { BinlogPosition } from '../core/position.js';
 import type { TableSchema } from '../core/table-schema.js';
-import { heapCapMb, outOfMemoryMessage } from './heap.js';
+import { heapCapMb } from './heap.js';
 import { KafkaPublisherThread } from '../transport/kafka-publisher-thread.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
 import type { Publisher } from '../transport/transport.js';
@@ -209,8 +209,8 @@ function captureOnThread(c: Config, transport: InProcessTransport, log: Logger):
             void w.terminate();
           }
         });
-        w.on('error', (err: Error & { code?: string }) => {
-          failure ??= err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(outOfMemoryMessage(heapMb)) : err;
+        w.on('error', (err) => {
+          failure ??= workerFailure(err, heapMb);
         });
         w.on('exit', () => {
           worker = null;

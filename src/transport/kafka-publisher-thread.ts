@@ -3,15 +3,16 @@
 // messages to a KafkaPublisher on another thread (kafka-publisher-worker.ts) and goes on
 // decoding. Same contract as KafkaPublisher: calls reach it in order; begin, send, commit and
 // recordSchemas do not wait for it (a failure fails the next call, as the publisher's own
-// queue does), and at most IN_FLIGHT batches of messages are not yet queued there.
+// queue does), and at most IN_FLIGHT (thread-channel.ts) batches are not yet queued there.
 
 import { Worker } from 'node:worker_threads';
-import { errorFromParts, type ErrorParts } from '../core/errors.js';
+import { errorFromParts, workerFailure, type ErrorParts } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { BinlogPosition } from '../core/position.js';
 import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
 import type { KafkaPublisherOptions } from './kafka-publisher.js';
+import { BATCH_MESSAGES, Credits } from './thread-channel.js';
 import type { Publisher } from './transport.js';
 
 /** Messages of one send batch, as parallel arrays (one structured clone each, no objects per message). */
@@ -37,8 +38,6 @@ export type PublisherThreadOptions = Omit<KafkaPublisherOptions, 'log'> & {
   heapMb: number | null;
 };
 
-const BATCH_MESSAGES = 1000;
-const IN_FLIGHT = 4;
 const YOUNG_GENERATION_MB = 8;
 
 const emptyColumns = (): MessageColumns => ({ keys: [], values: [], databases: [], tables: [], partitionKeys: [], broadcasts: [] });
@@ -46,8 +45,7 @@ const emptyColumns = (): MessageColumns => ({ keys: [], values: [], databases: [
 export class KafkaPublisherThread implements Publisher {
   private readonly worker: Worker;
   private pending = emptyColumns();
-  private inFlight = 0;
-  private credited: (() => void) | null = null;
+  private readonly credits = new Credits();
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
@@ -62,13 +60,7 @@ export class KafkaPublisherThread implements Publisher {
       resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     this.worker.on('message', (m: FromPublisherWorker) => this.onMessage(m));
-    this.worker.on('error', (err: Error & { code?: string }) =>
-      this.fail(
-        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new Error(`the Kafka publisher's thread ran out of its ${heapMb} MB heap: restart with a bigger MY2PG_HEAP_MB; nothing acknowledged is lost`)
-          : err,
-      ),
-    );
+    this.worker.on('error', (err) => this.fail(workerFailure(err, heapMb)));
     this.worker.on('exit', () => {
       this.exited = true;
       this.fail(new Error('the Kafka publisher thread ended'));
@@ -132,11 +124,10 @@ export class KafkaPublisherThread implements Publisher {
   private async sendPending(): Promise<void> {
     this.throwIfFailed();
     if (this.pending.keys.length === 0) return;
-    while (this.inFlight >= IN_FLIGHT && !this.failure) await new Promise<void>((r) => (this.credited = r));
+    await this.credits.take(() => this.failure !== null);
     this.throwIfFailed();
     const messages = this.pending;
     this.pending = emptyColumns();
-    this.inFlight++;
     this.worker.postMessage({ t: 'send', messages } satisfies ToPublisherWorker);
   }
 
@@ -157,8 +148,7 @@ export class KafkaPublisherThread implements Publisher {
 
   private onMessage(m: FromPublisherWorker): void {
     if (m.t === 'credit') {
-      this.inFlight--;
-      this.wake();
+      this.credits.give();
     } else if (m.t === 'reply') {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
@@ -178,13 +168,7 @@ export class KafkaPublisherThread implements Publisher {
     this.failure ??= err;
     for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
-    this.wake();
-  }
-
-  private wake(): void {
-    const wake = this.credited;
-    this.credited = null;
-    wake?.();
+    this.credits.wake();
   }
 
   private throwIfFailed(): void {

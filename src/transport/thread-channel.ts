@@ -27,15 +27,40 @@ export interface CaptureThreadEnd {
 /** Apply → capture: a batch was taken (`credit`), or stop reading. */
 export type ToCaptureThread = { t: 'credit' } | { t: 'stop' };
 
-const BATCH_MESSAGES = 1000;
-const IN_FLIGHT = 4;
+/** Messages per batch posted to another thread, and batches posted and not yet taken at most. */
+export const BATCH_MESSAGES = 1000;
+export const IN_FLIGHT = 4;
+
+/** The batches a thread may post before the other side takes them (IN_FLIGHT): backpressure. */
+export class Credits {
+  private used = 0;
+  private waiter: (() => void) | null = null;
+
+  /** Waits for a credit, or until `stop()` holds (then the caller has failed anyway). */
+  async take(stop: () => boolean = () => false): Promise<void> {
+    while (this.used >= IN_FLIGHT && !stop()) await new Promise<void>((r) => (this.waiter = r));
+    this.used++;
+  }
+
+  /** A batch was taken. */
+  give(): void {
+    this.used--;
+    this.wake();
+  }
+
+  /** Lets a waiting take() look at its stop condition again. */
+  wake(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+}
 
 /** The capture thread's publisher: posts batches to the CLI's thread. */
 export class ThreadPublisher implements Publisher {
   private values: string[] = [];
   private cursors: EventCursor[] = [];
-  private inFlight = 0;
-  private credited: (() => void) | null = null;
+  private readonly credits = new Credits();
 
   constructor(
     private readonly port: MessagePort,
@@ -45,10 +70,7 @@ export class ThreadPublisher implements Publisher {
 
   /** A batch was taken by apply's side. */
   credit(): void {
-    this.inFlight--;
-    const wake = this.credited;
-    this.credited = null;
-    wake?.();
+    this.credits.give();
   }
 
   async begin(): Promise<void> {}
@@ -86,11 +108,10 @@ export class ThreadPublisher implements Publisher {
 
   private async post(): Promise<void> {
     if (this.values.length === 0) return;
-    while (this.inFlight >= IN_FLIGHT) await new Promise<void>((r) => (this.credited = r));
+    await this.credits.take();
     const batch: ThreadBatch = { t: 'batch', values: this.values, cursors: this.cursors };
     this.values = [];
     this.cursors = [];
-    this.inFlight++;
     this.port.postMessage(batch);
   }
 }
