@@ -177,7 +177,6 @@ export function embeddedStore(c: Config): { position: () => Promise<BinlogPositi
  * Maxwell's output options shape Kafka messages only: without Kafka, capture keeps its defaults.
  */
 function embedded(c: Config, log: Logger): Runnable[] {
-  need(c, 'source', 'run');
   const transport = new InProcessTransport(20_000);
   return [captureOnThread(c, transport, log), applyStage(c, transport, log)];
 }

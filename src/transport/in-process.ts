@@ -25,16 +25,7 @@ export class InProcessTransport implements Publisher, Subscriber {
   private storedText: string | null = null;
   private storedCursor: EventCursor | null = null;
 
-  constructor(
-    capacity: number,
-    /** Reads the cursor apply committed last (null before the first commit); for the publisher side. */
-    private readonly loadStored: () => Promise<string | null> = async () => null,
-    /**
-     * Reads the table definitions apply stored with that cursor (`_my2pg.source_schemas`,
-     * written from the DDL events in the same Postgres transaction), or null when none are.
-     */
-    private readonly loadSchemas?: () => Promise<TableSchema[] | null>,
-  ) {
+  constructor(capacity: number) {
     this.queue = new BoundedQueue(capacity);
   }
 
@@ -57,15 +48,19 @@ export class InProcessTransport implements Publisher, Subscriber {
   /** Nothing to do: apply makes positions durable with the data. */
   async commit(_resumeAfter: BinlogPosition): Promise<void> {}
 
+  /**
+   * Nothing stored here: a capture publishing on this thread (the tests) starts afresh. `my2pg run`
+   * reads the cursor apply stored on its capture thread (stages.ts, embeddedStore).
+   */
   async storedPosition(): Promise<BinlogPosition | null> {
-    return resumePosition(await this.loadStored());
+    return null;
   }
 
   /** Nothing to do: apply stores the definitions the DDL events carry, with the cursor. */
   async recordSchemas(): Promise<void> {}
 
   async storedSchemas(): Promise<TableSchema[] | null> {
-    return this.loadSchemas ? this.loadSchemas() : null;
+    return null;
   }
 
   async close(): Promise<void> {

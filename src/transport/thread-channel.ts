@@ -64,7 +64,7 @@ export class ThreadPublisher implements Publisher {
 
   constructor(
     private readonly port: MessagePort,
-    /** Reads the cursor apply committed last, and the definitions stored with it (as InProcessTransport). */
+    /** Reads the cursor apply committed last, and the definitions stored with it (stages.ts, embeddedStore). */
     private readonly stored: { position: () => Promise<BinlogPosition | null>; schemas: () => Promise<TableSchema[] | null> },
   ) {}
 

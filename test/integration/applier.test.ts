@@ -19,7 +19,7 @@ import { createPgDatabase, pgClient } from '../harness/servers.js';
 let db: Awaited<ReturnType<typeof createPgDatabase>>;
 let client: ReturnType<typeof pgClient>;
 let applier: Applier;
-const transport = new InProcessTransport(10, async () => null);
+const transport = new InProcessTransport(10);
 let pos = 1000;
 
 function c(name: string, type: string, extra: Partial<ColumnDef> = {}): ColumnDef {

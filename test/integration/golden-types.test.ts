@@ -21,7 +21,7 @@ let running: Promise<void>;
 before(async () => {
   conn = await mysqlConnection();
   await conn.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4`);
-  transport = new InProcessTransport(100_000, async () => null);
+  transport = new InProcessTransport(100_000);
   capture = new CaptureStage({
     sourceUrl: mysqlUrl(),
     serverId: 5000 + Math.floor(Math.random() * 100000),
