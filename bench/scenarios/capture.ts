@@ -14,7 +14,7 @@ import { encodeRowEvent } from '../../src/core/maxwell.js';
 import { KafkaPublisher } from '../../src/transport/kafka-publisher.js';
 import { createBigTable, fillBigTable } from '../../test/harness/big-table.js';
 import { kafkaBrokers, mysqlConnection, mysqlUrl, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
-import { cpuBudget, cpuSeconds, result, type BenchResult } from '../lib.js';
+import { cpuBudget, result, type BenchResult } from '../lib.js';
 
 const TX_ROWS = 10_000;
 
@@ -123,7 +123,6 @@ export async function captureScenario(n: number): Promise<BenchResult> {
     const final = seen[seen.length - 1].high;
     const captureMs = seen.find((s) => s.high === final)!.at - opened;
     console.error(`capture: ${cpu(n)} (java: the Kafka broker)`);
-    console.error(`capture: my2pg capture used ${((cpuSeconds(capture.child.pid!) * 1e6) / n).toFixed(1)} CPU µs per row (startup included)`);
 
     const bare = Math.round(n / (bareMs / 1000));
     await capture.kill('SIGKILL');
