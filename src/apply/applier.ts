@@ -1,20 +1,24 @@
 // Applies batches to the replica: one Postgres transaction per batch holding the data, the DDL
-// in stream order, and the consumed positions (DESIGN §6.3). Redelivered messages are dropped.
+// in stream order, and the consumed positions. Redelivered messages are dropped. A table whose
+// DDL or data the replica refuses stops alone; its events are parked until it resumes
+// (parked-events.ts, docs/OPERATIONS.md "Stopped tables").
 
 import type { Client } from 'pg';
 import { activeBootstraps, lockBootstrappedTable, tableKey, type ActiveBootstraps } from '../bootstrap/registry.js';
 import { My2pgError, wrapError } from '../core/errors.js';
-import type { ChangeEvent, DdlEvent, RowEvent } from '../core/events.js';
+import type { ChangeEvent, DdlEvent, HeartbeatEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { stringifyJson } from '../core/json.js';
 import { decodeEvent } from '../core/maxwell.js';
 import { keepsExistingTable, translateDdlEvent } from '../ddl/translate.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
-import { Catalog } from '../target/catalog.js';
+import { Catalog, type TargetTable } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
 import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from './checkpoint-store.js';
-import { countSkipped, recordDdlHistory, recordSourceSchema, readStoppedTables, stopTable, stoppedKey } from './ddl-store.js';
+import { ddlApplied, recordDdlHistory, recordSourceSchema } from './ddl-store.js';
+import { ParkedEvents, stoppedKey } from './parked-events.js';
 import { LossCounter } from './loss-counter.js';
 import { encodeKeyedChanges, writeTableChanges, type EncodedChanges, type WriteContext } from './table-writer.js';
 
@@ -28,8 +32,21 @@ export interface ApplierOptions {
   log: Logger;
 }
 
-/** SQLSTATE classes of a DDL statement the replica refuses for good (not a lost connection). */
+/** SQLSTATE classes of a statement the replica refuses for good (not a lost connection). */
 const PERMANENT_SQLSTATE = /^(0A|22|23|42|2B|44)/;
+
+/** An error retrying cannot cure: the replica refused the statement, or the event does not fit the table. */
+function refusedForGood(err: unknown): boolean {
+  if (err instanceof My2pgError) return !err.retriable && (err.code === 'UNSUPPORTED_DDL' || err.code === 'BAD_EVENT' || err.code === 'TARGET');
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && PERMANENT_SQLSTATE.test(code);
+}
+
+/** A table's row events waiting to be merged, with the messages they came in. */
+interface Pending {
+  events: RowEvent[];
+  messages: DeliveredMessage[];
+}
 
 /** A consumed message, decoded ahead of its transaction (or the reason it is not an event). */
 export interface PreparedMessage {
@@ -70,9 +87,8 @@ export class Applier {
   /** Staging tables live until COMMIT, so their names must be unique per transaction. */
   private stagingSeq = 0;
   private bootstrapping: ActiveBootstraps = new Set();
-  /** Tables stopped on a DDL the replica could not take (`_my2pg.stopped_tables`), and events skipped for them. */
-  private stopped = new Set<string>();
-  private skipped = new Map<string, number>();
+  /** Stopped tables and their parked events (parked-events.ts). */
+  private readonly parked: ParkedEvents;
 
   constructor(
     private readonly client: Client,
@@ -80,6 +96,7 @@ export class Applier {
     private readonly opts: ApplierOptions,
   ) {
     this.losses = new LossCounter(opts.log);
+    this.parked = new ParkedEvents(client, subscriber.stream);
   }
 
   /** A later batch's changes, encoded ahead (prepareAhead), by the first event of each table. */
@@ -131,17 +148,27 @@ export class Applier {
     await client.query('BEGIN');
     this.stagingSeq = 0;
     try {
-      const stored = await readCheckpoints(client, subscriber.stream, true);
-      const fresh = batch.filter(({ message: m }) => {
-        const s = stored.get(m.part);
-        return s === undefined || !subscriber.alreadyApplied(m, s);
-      });
-      // The position after each part's last message (messages of a part come in order).
-      const last = new Map<string, DeliveredMessage>();
-      for (const { message: m } of fresh) last.set(m.part, m);
-      const positions = new Map<string, string>();
-      for (const [part, m] of last) positions.set(part, subscriber.positionAfter(m));
+      // A message at or before the stored position, or before one already taken in this batch
+      // (a consumer that restarted delivers again), is applied already. A heartbeat is recorded
+      // all the same: it says capture was caught up at its position, which the replica holds.
+      const upto = await readCheckpoints(client, subscriber.stream, true);
+      const touched = new Set<string>();
+      const fresh: PreparedMessage[] = [];
+      const lateHeartbeats: Array<{ part: string; ev: HeartbeatEvent }> = [];
+      for (const p of batch) {
+        const m = p.message;
+        const s = upto.get(m.part);
+        if (s !== undefined && subscriber.alreadyApplied(m, s)) {
+          if (!(p.event instanceof My2pgError) && p.event.kind === 'heartbeat') lateHeartbeats.push({ part: m.part, ev: p.event });
+          continue;
+        }
+        upto.set(m.part, subscriber.positionAfter(m));
+        touched.add(m.part);
+        fresh.push(p);
+      }
+      const positions = new Map([...touched].map((part) => [part, upto.get(part)!]));
       const dead = await this.applyMessages(fresh);
+      for (const { part, ev } of lateHeartbeats) await recordHeartbeat(client, subscriber.stream, part, ev.ts, ev.position);
       await writeCheckpoints(client, subscriber.stream, positions);
       await client.query('COMMIT');
       if (this.ahead?.batch === batch) this.ahead = null;
@@ -155,14 +182,31 @@ export class Applier {
     }
   }
 
-  /** Applies messages in order; returns those that went to the dead-letter table. */
+  /** Applies messages in order, after replaying resumed tables; returns those that went to the dead-letter table. */
   private async applyMessages(messages: PreparedMessage[]): Promise<DeadLetter[]> {
     // Read inside the transaction, after the batch arrived: a bootstrap registered later than
     // this read only copies rows written after every change of this batch (docs/BOOTSTRAP.md).
     this.bootstrapping = await activeBootstraps(this.client);
-    this.stopped = await readStoppedTables(this.client);
-    this.skipped.clear();
-    const pending = new Map<string, RowEvent[]>();
+    for (const t of await this.parked.begin()) await this.replay(t.database, t.table);
+    const dead = await this.dispatch(messages, false);
+    await this.parked.end();
+    return dead;
+  }
+
+  /** The next page of a resumed table's parked events, applied as they came (the table stays held while more are left). */
+  private async replay(database: string, table: string): Promise<void> {
+    const page = await this.parked.takePage(database, table);
+    if (page.length === 0) return;
+    this.opts.log.info({ database, table, events: page.length }, 'resumed table: replaying its parked events');
+    await this.dispatch(prepareBatch(page), true);
+  }
+
+  /**
+   * Row events gather per table and merge at the next DDL or at the end; events of held tables
+   * are parked. `replayed`: parked messages read back (their source definitions are stored already).
+   */
+  private async dispatch(messages: PreparedMessage[], replayed: boolean): Promise<DeadLetter[]> {
+    const pending = new Map<string, Pending>();
     const dead: DeadLetter[] = [];
     for (const { message: m, event: ev } of messages) {
       if (ev instanceof My2pgError) {
@@ -172,37 +216,42 @@ export class Applier {
         continue;
       }
       if (ev.kind === 'row') {
-        if (this.skipStopped(ev.database, ev.table)) continue;
-        const key = `${ev.database}\u0000${ev.table}`;
-        const list = pending.get(key);
-        if (list) list.push(ev);
-        else pending.set(key, [ev]);
+        if (this.held(ev.database, ev.table, replayed)) {
+          this.parked.park(ev.database, ev.table, m);
+          continue;
+        }
+        const key = stoppedKey(ev.database, ev.table);
+        const p = pending.get(key);
+        if (p) {
+          p.events.push(ev);
+          p.messages.push(m);
+        } else {
+          pending.set(key, { events: [ev], messages: [m] });
+        }
       } else if (ev.kind === 'ddl') {
         // Rows before the statement are merged under the old shape, rows after it under the new.
         await this.flush(pending);
-        await recordSourceSchema(this.client, this.subscriber.stream, m.position, ev);
-        await this.applyDdl(ev, m.position);
+        if (!replayed) await recordSourceSchema(this.client, this.subscriber.stream, m.position, ev);
+        await this.applyDdl(ev, m, replayed);
       } else if (ev.kind === 'heartbeat') {
         await recordHeartbeat(this.client, this.subscriber.stream, m.part, ev.ts, ev.position);
       }
     }
     await this.flush(pending);
-    await countSkipped(this.client, this.skipped);
     return dead;
   }
 
-  /** True (and counted) for an event of a stopped table. */
-  private skipStopped(database: string, table: string | undefined): boolean {
-    if (table === undefined) return false;
-    const key = stoppedKey(database, table);
-    if (!this.stopped.has(key)) return false;
-    this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
-    return true;
+  /**
+   * Whether an event of the table is parked instead of applied: the table is stopped, or resuming
+   * with parked events left (its replayed events are held only if it stopped again).
+   */
+  private held(database: string, table: string, replayed: boolean): boolean {
+    return replayed ? this.parked.isStopped(database, table) : this.parked.isHeld(database, table);
   }
 
-  private async flush(pending: Map<string, RowEvent[]>): Promise<void> {
-    for (const events of pending.values()) {
-      const first = events[0];
+  private async flush(pending: Map<string, Pending>): Promise<void> {
+    for (const p of pending.values()) {
+      const first = p.events[0];
       const schema = this.opts.naming.name(first.database);
       const name = this.opts.naming.name(first.table);
       const table = await this.catalog.table(this.client, schema, name);
@@ -213,78 +262,119 @@ export class Applier {
             'before my2pg started reading the binlog: create it with a bootstrap, then restart',
         );
       }
-      const ctx: WriteContext = {
-        client: this.client,
-        dialect: this.opts.dialect,
-        naming: this.opts.naming,
-        losses: this.losses,
-        stagingSeq: this.stagingSeq++,
-        whilePostgresWorks: this.whilePostgresWorks,
-      };
       if (this.bootstrapping.has(tableKey(schema, name))) await lockBootstrappedTable(this.client, schema, name);
-      try {
-        await writeTableChanges(ctx, table, events, this.ahead?.tables.get(first));
-      } catch (err) {
-        throw wrapError(`writing ${events.length} changes into ${schema}.${name}`, err);
-      }
+      await this.writeOrStop(table, p);
     }
     pending.clear();
   }
 
+  private context(): WriteContext {
+    return {
+      client: this.client,
+      dialect: this.opts.dialect,
+      naming: this.opts.naming,
+      losses: this.losses,
+      stagingSeq: this.stagingSeq++,
+      whilePostgresWorks: this.whilePostgresWorks,
+    };
+  }
+
   /**
-   * Runs one DDL event's statements. A table event the replica cannot take (no translation, or
-   * Postgres refuses a statement) stops that table instead of apply: a `_my2pg.stopped_tables`
-   * row and an error log; later events of the table are skipped until an operator deletes the
-   * row (docs/OPERATIONS.md). A DROP, or a CREATE that replaces the table, resumes it.
+   * Writes a table's changes. If the replica refuses them for good, they are written again one
+   * at a time to find the first it refuses: those before it stay written, and the table stops
+   * at it (it and the rest are parked).
    */
-  private async applyDdl(ev: DdlEvent, position: string): Promise<void> {
-    const key = ev.table === undefined ? null : stoppedKey(ev.database, ev.table);
-    if (key && this.stopped.has(key)) {
-      const resumes = ev.type === 'table-drop' || (ev.type === 'table-create' && !keepsExistingTable(ev.sql));
-      if (!resumes) {
-        this.skipStopped(ev.database, ev.table);
-        if (ev.type === 'table-alter' && ev.def && (ev.def.database !== ev.database || ev.def.table !== ev.table)) {
-          // The stop follows the table to its new name.
-          await this.client.query('UPDATE _my2pg.stopped_tables SET source_db = $3, source_table = $4 WHERE source_db = $1 AND source_table = $2', [
-            ev.database,
-            ev.table,
-            ev.def.database,
-            ev.def.table,
-          ]);
-          this.stopped.delete(key);
-          this.stopped.add(stoppedKey(ev.def.database, ev.def.table));
-        }
+  private async writeOrStop(table: TargetTable, p: Pending): Promise<void> {
+    const where = `${table.schema}.${table.table}`;
+    try {
+      await this.inSavepoint('my2pg_rows', () => writeTableChanges(this.context(), table, p.events, this.ahead?.tables.get(p.events[0])));
+      return;
+    } catch (err) {
+      if (!refusedForGood(err)) throw wrapError(`writing ${p.events.length} changes into ${where}`, err);
+    }
+    for (let i = 0; i < p.events.length; i++) {
+      const ev = p.events[i];
+      try {
+        await this.inSavepoint('my2pg_rows', () => writeTableChanges(this.context(), table, [ev]));
+      } catch (err) {
+        if (!refusedForGood(err)) throw wrapError(`writing a change into ${where}`, err);
+        const m = p.messages[i];
+        const rowKey = table.primaryKey.length > 0 ? stringifyJson(Object.fromEntries(table.primaryKey.map((k) => [k, ev.data[keySource(ev, k)] ?? null]))) : undefined;
+        const error = (err as Error).message;
+        await this.parked.stop({ database: ev.database, table: ev.table, kind: 'data', position: m.position, statement: m.value, rowKey, error });
+        for (let j = i; j < p.events.length; j++) this.parked.park(ev.database, ev.table, p.messages[j]);
+        this.opts.log.error(
+          { database: ev.database, table: ev.table, part: m.part, position: m.position, key: rowKey, event: m.value, error },
+          'the replica refuses this row change: table stopped, its events are kept (see _my2pg.stopped_tables); other tables go on',
+        );
         return;
       }
-      await this.client.query('DELETE FROM _my2pg.stopped_tables WHERE source_db = $1 AND source_table = $2', [ev.database, ev.table]);
-      this.stopped.delete(key);
+    }
+  }
+
+  /** Runs `fn` inside a savepoint; on failure rolls back to it and rethrows. */
+  private async inSavepoint(name: string, fn: () => Promise<unknown>): Promise<void> {
+    await this.client.query(`SAVEPOINT ${name}`);
+    try {
+      await fn();
+    } catch (err) {
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      this.catalog.invalidate();
+      throw err;
+    }
+    await this.client.query(`RELEASE SAVEPOINT ${name}`);
+  }
+
+  /**
+   * Runs one DDL event's statements, once: an event already in `_my2pg.ddl_history` (the same
+   * statement delivered again, e.g. on every topic of a database) is passed over. A table event
+   * the replica cannot take (no translation, or Postgres refuses a statement) stops that table
+   * instead of apply, and the event is parked with the table's later ones (docs/OPERATIONS.md).
+   * A DROP, or a CREATE that replaces the table, ends a stop: the stream starts the table anew.
+   */
+  private async applyDdl(ev: DdlEvent, m: DeliveredMessage, replayed: boolean): Promise<void> {
+    if (ev.table !== undefined && this.held(ev.database, ev.table, replayed)) {
+      const replaces = ev.type === 'table-drop' || (ev.type === 'table-create' && !keepsExistingTable(ev.sql));
+      if (!replaces) {
+        const renamed = ev.type === 'table-alter' && ev.def && (ev.def.database !== ev.database || ev.def.table !== ev.table);
+        if (renamed) await this.parked.rename(ev.database, ev.table, ev.def!.database, ev.def!.table);
+        this.parked.park(renamed ? ev.def!.database : ev.database, renamed ? ev.def!.table : ev.table, m);
+        return;
+      }
+      await this.parked.release(ev.database, ev.table);
       this.opts.log.warn({ database: ev.database, table: ev.table, type: ev.type }, 'stopped table resumed: the statement replaces it');
     }
+    if (ev.position && (await ddlApplied(this.client, this.subscriber.stream, ev))) {
+      this.opts.log.info({ type: ev.type, database: ev.database, table: ev.table, position: ev.position }, 'DDL event applied already: passed over');
+      return;
+    }
     const options = { indexes: this.opts.ddlIndexes !== false };
-    await this.client.query('SAVEPOINT my2pg_ddl');
     let statements: string[] = [];
     try {
-      const t = translateDdlEvent(ev, this.opts.dialect, this.opts.naming, this.opts.typeOverrides, options);
-      statements = t.statements;
-      for (const sql of statements) await this.client.query(sql);
-      await this.client.query('RELEASE SAVEPOINT my2pg_ddl');
-      if (t.notes.length > 0) this.opts.log.warn({ database: ev.database, table: ev.table, notes: t.notes }, 'DDL applied with differences the replica cannot express');
+      await this.inSavepoint('my2pg_ddl', async () => {
+        const t = translateDdlEvent(ev, this.opts.dialect, this.opts.naming, this.opts.typeOverrides, options);
+        statements = t.statements;
+        for (const sql of statements) await this.client.query(sql);
+        if (t.notes.length > 0) this.opts.log.warn({ database: ev.database, table: ev.table, notes: t.notes }, 'DDL applied with differences the replica cannot express');
+      });
     } catch (err) {
-      const e = err as Error & { code?: string };
-      const permanent = (err instanceof My2pgError && err.code === 'UNSUPPORTED_DDL') || (typeof e.code === 'string' && PERMANENT_SQLSTATE.test(e.code));
-      if (!permanent || !key || ev.table === undefined) throw err;
-      await this.client.query('ROLLBACK TO SAVEPOINT my2pg_ddl');
-      this.catalog.invalidate();
-      await stopTable(this.client, this.subscriber.stream, position, ev, ev.table, e.message);
-      this.stopped.add(key);
+      if (!refusedForGood(err) || ev.table === undefined) throw err;
+      const error = (err as Error).message;
+      await this.parked.stop({ database: ev.database, table: ev.table, kind: 'ddl', position: m.position, statement: ev.sql, error });
+      this.parked.park(ev.database, ev.table, m);
       this.opts.log.error(
-        { database: ev.database, table: ev.table, position, sql: ev.sql, statements, error: e.message },
-        'the replica cannot take this DDL: table stopped (see _my2pg.stopped_tables); other tables go on',
+        { database: ev.database, table: ev.table, position: m.position, sql: ev.sql, statements, error },
+        'the replica cannot take this DDL: table stopped, its events are kept (see _my2pg.stopped_tables); other tables go on',
       );
       return;
     }
-    await recordDdlHistory(this.client, this.subscriber.stream, position, ev, statements);
+    await recordDdlHistory(this.client, this.subscriber.stream, m.position, ev, statements);
     this.catalog.invalidate();
     this.opts.log.info({ type: ev.type, database: ev.database, table: ev.table, statements }, 'applied DDL');
   }
+}
+
+/** The source column a target primary-key column's value comes under (names may differ in case). */
+function keySource(ev: RowEvent, target: string): string {
+  return Object.keys(ev.data).find((k) => k.toLowerCase() === target.toLowerCase()) ?? target;
 }

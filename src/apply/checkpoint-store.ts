@@ -43,11 +43,11 @@ export async function recordDeadLetter(
   );
 }
 
-/** Records the newest heartbeat of a part. */
+/** Records the newest heartbeat of a part (one delivered again, older, changes nothing). */
 export async function recordHeartbeat(client: ClientBase, stream: string, part: string, tsMs: number, position: string): Promise<void> {
   await upsert(
     client,
-    'UPDATE _my2pg.heartbeats SET ts = $3, position = $4, applied_at = now() WHERE stream = $1 AND part = $2',
+    'UPDATE _my2pg.heartbeats SET ts = greatest(ts, $3), position = CASE WHEN $3 >= ts THEN $4 ELSE position END, applied_at = now() WHERE stream = $1 AND part = $2',
     'INSERT INTO _my2pg.heartbeats (stream, part, ts, position) VALUES ($1, $2, $3, $4)',
     [stream, part, new Date(tsMs).toISOString(), position],
   );

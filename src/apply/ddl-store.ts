@@ -1,7 +1,7 @@
 // What apply keeps about DDL in the replica's control schema, in the batch's transaction:
 // the source-side table definitions the DDL events carry (`_my2pg.source_schemas`, from which
-// embedded capture resumes its schema tracker), the tables stopped on a DDL the replica could
-// not take (`_my2pg.stopped_tables`), and the history of applied DDL (`_my2pg.ddl_history`).
+// embedded capture resumes its schema tracker) and the history of applied DDL
+// (`_my2pg.ddl_history`). Stopped tables are in parked-events.ts.
 
 import type { ClientBase } from 'pg';
 import type { DdlEvent } from '../core/events.js';
@@ -48,32 +48,17 @@ export async function readSourceSchemas(client: ClientBase, stream: string): Pro
 
 export async function recordDdlHistory(client: ClientBase, stream: string, position: string, ev: DdlEvent, statements: string[]): Promise<void> {
   await client.query(
-    'INSERT INTO _my2pg.ddl_history (stream, position, source_db, source_table, event_type, source_sql, statements) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    [stream, position, ev.database, ev.table ?? null, ev.type, ev.sql, statements.join(';\n')],
+    'INSERT INTO _my2pg.ddl_history (stream, position, source_db, source_table, event_type, source_sql, statements, source_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [stream, position, ev.database, ev.table ?? null, ev.type, ev.sql, statements.join(';\n'), ev.position ?? null],
   );
 }
 
-/** Stopped tables, by `database\0table` of the source. */
-export async function readStoppedTables(client: ClientBase): Promise<Set<string>> {
-  const res = await client.query<{ source_db: string; source_table: string }>('SELECT source_db, source_table FROM _my2pg.stopped_tables');
-  return new Set(res.rows.map((r) => stoppedKey(r.source_db, r.source_table)));
-}
-
-export function stoppedKey(database: string, table: string): string {
-  return `${database}\u0000${table}`;
-}
-
-export async function stopTable(client: ClientBase, stream: string, position: string, ev: DdlEvent, table: string, error: string): Promise<void> {
-  await client.query(
-    'INSERT INTO _my2pg.stopped_tables (source_db, source_table, stream, position, statement, error) VALUES ($1, $2, $3, $4, $5, $6)',
-    [ev.database, table, stream, position, ev.sql, error],
+/** Whether this DDL event (same binlog position, statement and object) was applied on the stream already. */
+export async function ddlApplied(client: ClientBase, stream: string, ev: DdlEvent): Promise<boolean> {
+  const res = await client.query(
+    `SELECT 1 FROM _my2pg.ddl_history WHERE stream = $1 AND source_position = $2 AND event_type = $3 AND source_db = $4
+       AND source_table IS NOT DISTINCT FROM $5 AND source_sql = $6 LIMIT 1`,
+    [stream, ev.position, ev.type, ev.database, ev.table ?? null, ev.sql],
   );
-}
-
-/** Counts events skipped for stopped tables. */
-export async function countSkipped(client: ClientBase, skipped: Map<string, number>): Promise<void> {
-  for (const [key, n] of skipped) {
-    const [db, table] = key.split('\u0000');
-    await client.query('UPDATE _my2pg.stopped_tables SET skipped_events = skipped_events + $3 WHERE source_db = $1 AND source_table = $2', [db, table, n]);
-  }
+  return res.rows.length > 0;
 }

@@ -65,6 +65,8 @@ export interface DdlEvent {
   renames?: ColumnRename[];
   sql: string;
   ts: number;
+  /** Binlog position of the statement (Maxwell's `position`); absent in schema snapshots. */
+  position?: string;
 }
 
 /** A column renamed by CHANGE or RENAME COLUMN (MySQL names). */

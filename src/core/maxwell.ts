@@ -217,6 +217,7 @@ function decodeDdl(type: DdlType, database: string, doc: Record<string, JsonValu
     renames: Array.isArray(doc['column-renames']) ? doc['column-renames'].map(renameFromJson) : undefined,
     sql: typeof doc.sql === 'string' ? doc.sql : '',
     ts: toInt(doc.ts),
+    position: typeof doc.position === 'string' ? doc.position : undefined,
   };
 }
 
