@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
 import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
+import { finishInitialBootstrap, initialBootstrapPending, recordInitialBootstrap, waitForStreamStart } from '../bootstrap/initial-bootstrap.js';
 import { listBootstraps, tableKey } from '../bootstrap/registry.js';
 import { readCheckpoints } from '../apply/checkpoint-store.js';
 import { readSourceSchemas } from '../apply/ddl-store.js';
@@ -275,31 +276,54 @@ function bootstrapWorker(c: Config, log: Logger): Runnable {
 
 /**
  * For `run`: on first start (nothing applied yet) the included tables are bootstrapped while the
- * stream runs; after a restart, unfinished bootstraps resume (docs/BOOTSTRAP.md).
+ * stream runs, chosen once the stream has fixed its start (src/bootstrap/initial-bootstrap.ts);
+ * after a restart, unfinished bootstraps resume (docs/BOOTSTRAP.md).
  */
 async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
   const stream = c.kafka ? `kafka:${c.group}` : EMBEDDED_STREAM;
-  const client = await connectReplica(need(c, 'target', 'run'));
-  let first: boolean;
+  const targetUrl = need(c, 'target', 'run');
+  const client = await connectReplica(targetUrl);
+  let pending: boolean;
   let unfinished: Array<{ db: string; table: string }>;
   try {
     await migrateControlSchema(client);
-    first = (await readCheckpoints(client, stream, false)).size === 0;
+    if (c.initial_bootstrap && (await readCheckpoints(client, stream, false)).size === 0) await recordInitialBootstrap(client, stream);
+    pending = await initialBootstrapPending(client, stream);
     unfinished = (await listBootstraps(client)).filter((b) => b.state === 'copying').map((b) => ({ db: b.sourceDb, table: b.sourceTable }));
   } finally {
     await client.end();
   }
-  if (!(first && c.initial_bootstrap) && unfinished.length === 0) return [];
+  if (!pending && unfinished.length === 0) return [];
+  let stopped = false;
   const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'run'), waitForTables: true });
   return [
     {
       run: async () => {
-        const tables = first && c.initial_bootstrap ? await b.includedTables(new TableFilter(c.include, c.exclude, c.filter)) : [];
+        const tables: Array<{ db: string; table: string }> = [];
+        if (pending) {
+          const replica = await connectReplica(targetUrl);
+          try {
+            await waitForStreamStart(replica, stream, () => stopped);
+          } finally {
+            await replica.end();
+          }
+          tables.push(...(await b.includedTables(new TableFilter(c.include, c.exclude, c.filter))));
+        }
         const names = new Set(tables.map((t) => tableKey(t.db, t.table)));
         await b.run([...tables, ...unfinished.filter((t) => !names.has(tableKey(t.db, t.table)))]);
+        if (pending && !stopped) {
+          const replica = await connectReplica(targetUrl);
+          try {
+            await finishInitialBootstrap(replica, stream);
+          } finally {
+            await replica.end();
+          }
+        }
       },
-      stop: async () => b.stop(),
+      stop: async () => {
+        stopped = true;
+        b.stop();
+      },
     },
   ];
 }
-

@@ -1,0 +1,36 @@
+// `my2pg run`'s first start: a table created, and rows written, while the stages start (before
+// capture has fixed its start position) still reach the replica, with and without Kafka. The
+// tables to copy are chosen only once the stream has a position (src/bootstrap/initial-bootstrap.ts).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
+import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, waitFor } from '../harness/servers.js';
+
+const { fixture, start } = usePipelineFixture();
+
+for (const kafka of [false, true]) {
+  test(`run${kafka ? ' --kafka' : ''}: a table created while the stages start is copied and streamed`, { timeout: 180_000 }, async () => {
+    const f = fixture();
+    const table = `early_${kafka ? 'k' : 'e'}`;
+    const topic = `t_${randomSuffix()}`;
+    const args = ['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', String(Number(f.serverId) + (kafka ? 1 : 0))];
+    if (kafka) args.push('--kafka', kafkaBrokers(), '--topic', topic, '--client-id', topic, '--group', `g_${topic}`);
+    // A fresh replica database for each mode: the first start is what is tested.
+    const client = pgClient(f.pg.url);
+    await client.connect();
+    await client.query('DROP SCHEMA IF EXISTS _my2pg CASCADE');
+    await client.query(`DROP SCHEMA IF EXISTS "${f.db}" CASCADE`);
+    const proc = start(args);
+    await waitFor('apply to start', async () => /apply started/.test(proc.log()), 60_000, 10);
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.${table} (id INT PRIMARY KEY, v VARCHAR(10))`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.${table} VALUES (1, 'one'), (2, 'two')`);
+    await waitFor('capture to fix its start', async () => /capture starting/.test(proc.log()), 60_000, 10);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.${table} VALUES (3, 'three')`);
+    await assertReplicaConverges(f, [table], 60_000);
+    await waitFor('the first-start copy to be done', async () => (await client.query("SELECT 1 FROM _my2pg.initial_bootstraps WHERE state = 'done'")).rows.length === 1, 60_000);
+    await client.end();
+    assert.equal(proc.child.exitCode, null, `run died:\n${proc.log()}`);
+    await proc.kill();
+  });
+}
