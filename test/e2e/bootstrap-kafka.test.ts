@@ -87,6 +87,7 @@ test('an event bigger than the topic\'s max.message.bytes fails the bootstrap na
     const code = await boot.exited;
     assert.notEqual(code, 0, boot.log());
     assert.doesNotMatch(boot.log(), /bootstrap complete/);
+    console.log(`# exit code ${code}: ${boot.log().split('\n').filter((l) => /"level":[56]0/.test(l)).join(' | ')}`);
     assert.match(boot.log(), new RegExp(`bootstrap-insert event of ${f.db}\\.huge \\(chunk 0\\) is \\d+ bytes, more than the ${LIMIT} bytes topic ${topic} accepts.*max\\.message\\.bytes`));
     assert.deepEqual(await chunkStates(replica.url, f.db, 'huge'), ['pending']);
 
