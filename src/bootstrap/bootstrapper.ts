@@ -109,6 +109,8 @@ export class Bootstrapper {
       log.info('resuming bootstrap');
     } else {
       if (b?.state === 'copying') log.warn({ was: b.where, now: opts.where ?? null }, 'the --where condition changed: starting the bootstrap over');
+      // Each marker is in Kafka before the registry moves past it, so a rerun never skips one.
+      await opts.events?.start(db, table);
       await registerBootstrap(target, {
         sourceDb: db,
         sourceTable: table,
@@ -121,7 +123,6 @@ export class Bootstrapper {
       });
       b = (await readBootstrap(target, db, table))!;
       if (src.key.length === 0) log.warn('no primary or NOT NULL unique key: the table is copied in one pass (docs/BOOTSTRAP.md)');
-      await opts.events?.start(db, table);
     }
     const chunks = await readChunks(target, db, table);
     const progress = new Progress(log);
@@ -141,8 +142,8 @@ export class Bootstrapper {
       if (this.stopped) throw new My2pgError('TARGET', `bootstrap of ${db}.${table} stopped; run it again to resume`, { retriable: true });
     }
     await planning;
-    await completeBootstrap(target, b);
     await opts.events?.complete(db, table);
+    await completeBootstrap(target, b);
     log.info('bootstrap complete');
   }
 

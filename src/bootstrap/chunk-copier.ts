@@ -27,8 +27,18 @@ export interface ChunkTarget {
   dialect: Dialect;
   naming: Naming;
   losses: LossCounter;
-  /** Called with every row's encoded values (JSON text per column), for bootstrap-insert events. */
-  onRow?: (values: string[]) => void;
+  /** The chunk's bootstrap-insert events (`bootstrap --kafka`), sent before the chunk commits. */
+  events?: ChunkEvents;
+}
+
+/** A chunk's bootstrap events: its rows as they are read, sent once the copy is through. */
+export interface ChunkEvents {
+  /** Takes each row's encoded values (JSON text per column), in definition order. */
+  readonly row: (values: string[]) => void;
+  /** Forgets the rows taken so far: the chunk is read again. */
+  discard(): void;
+  /** Sends the rows taken; resolves once Kafka acknowledged every one. */
+  send(): Promise<void>;
 }
 
 export interface ChunkResult {
@@ -38,8 +48,9 @@ export interface ChunkResult {
 }
 
 /**
- * Copies chunk `chunkNo` of `b` and marks it done, atomically. `source` opens a fresh MySQL
- * connection (a failed read leaves its connection unusable). `tryDirect` false forces staging.
+ * Copies chunk `chunkNo` of `b` and marks it done, atomically, once Kafka acknowledged its events
+ * (if any). `source` opens a fresh MySQL connection (a failed read leaves its connection
+ * unusable). `tryDirect` false forces staging.
  */
 export async function copyChunk(
   source: () => Promise<Connection>,
@@ -70,10 +81,13 @@ export async function copyChunk(
       result = { rows: await copyRange(pg, copyIntoTarget(table), read, line), path: 'direct' };
     } else if (tryDirect && t.table.primaryKey.length > 0) {
       result = await tryDirectCopy(pg, copyIntoTarget(table), read, line);
+      if (!result) t.events?.discard(); // read again, into staging
     }
     // Staging merges by the replica's primary key, or by the chunk key when it has none.
     const mergeKey = table.primaryKey.length > 0 ? table.primaryKey : src.key.map((k) => t.naming.name(k));
     result ??= await mergeThroughStaging({ ...table, primaryKey: mergeKey }, t, read, line, chunkNo);
+    // Not done before its events are in Kafka: a failed send leaves the chunk to do again.
+    await t.events?.send();
     await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, worker);
     await pg.query('COMMIT');
     return result;
@@ -201,7 +215,7 @@ function rowLine(src: SourceTable, columns: TargetColumn[], t: ChunkTarget): (ro
     const pg = toPgText(v, col.kind, onLoss, col.bits);
     return pg === null ? '\\N' : plain ? pg : copyField(pg);
   };
-  const onRow = t.onRow;
+  const onRow = t.events?.row;
   if (!onRow) {
     // Only the replica wants the row: its values without the JSON text in between.
     return (row) => {

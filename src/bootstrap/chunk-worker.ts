@@ -10,7 +10,7 @@ import type { TypeOverrides } from '../ddl/type-overrides.js';
 import { Catalog } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
-import { copyChunk } from './chunk-copier.js';
+import { copyChunk, type ChunkEvents } from './chunk-copier.js';
 import type { ChunkJob } from './job-queue.js';
 import { readBootstrap, tableKey } from './registry.js';
 import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
@@ -18,10 +18,8 @@ import { connectForBootstrap, describeSourceTable, type SourceTable } from './so
 /** Receives bootstrap events for other consumers (Maxwell's bootstrap-* on Kafka). */
 export interface BootstrapEvents {
   start(db: string, table: string): Promise<void>;
-  /** One row: each column's encoded JSON value, in definition order; may buffer. */
-  row(src: SourceTable, values: string[]): void;
-  /** Sends what row() buffered; called before a chunk counts as done. */
-  flush(): Promise<void>;
+  /** The events of one chunk's rows, sent before the chunk counts as done. */
+  chunk(src: SourceTable, chunkNo: number): ChunkEvents;
   complete(db: string, table: string): Promise<void>;
 }
 
@@ -75,18 +73,16 @@ export class ChunkWorker {
       const table = await this.catalog.table(client, b.targetSchema, b.targetTable);
       if (!table) throw new My2pgError('TARGET', `replica table ${b.targetSchema}.${b.targetTable} disappeared during its bootstrap`);
       const key = tableKey(job.db, job.table);
-      const events = opts.events;
       const result = await copyChunk(
         () => connectForBootstrap(opts.sourceUrl),
         src,
         b,
         job.chunkNo,
-        { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, onRow: events && ((values) => events.row(src, values)) },
+        { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, events: opts.events?.chunk(src, job.chunkNo) },
         worker,
         !this.noDirect.has(key),
       );
       if (result.path === 'merge') this.noDirect.add(key);
-      if (events) await events.flush();
     } catch (err) {
       this.catalog.invalidate();
       throw err;

@@ -1,7 +1,8 @@
 // Chunk jobs: through a bullmq queue on Redis, so workers on several machines share a table, or
-// in-process when no Redis is configured. Either way a failed job is retried with backoff.
+// in-process when no Redis is configured. Either way a failed job is retried with backoff, but
+// a configuration error (an event bigger than Kafka accepts) fails it at once.
 
-import { Queue, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { tableKey } from './registry.js';
@@ -23,6 +24,9 @@ export interface ChunkQueue {
 
 const ATTEMPTS = 5;
 const BACKOFF_MS = 1000;
+
+/** An error a retry cannot help: the configuration must change first. */
+const permanent = (err: unknown): boolean => err instanceof My2pgError && err.code === 'CONFIG';
 
 /** Runs jobs in this process, `concurrency` at a time. */
 export class InProcessQueue implements ChunkQueue {
@@ -66,7 +70,7 @@ export class InProcessQueue implements ChunkQueue {
       try {
         return await this.handler(job);
       } catch (err) {
-        if (n >= ATTEMPTS || this.closed) {
+        if (n >= ATTEMPTS || this.closed || permanent(err)) {
           this.failures.set(tableKey(job.db, job.table), (err as Error).message);
           return;
         }
@@ -125,7 +129,14 @@ export class BullChunkQueue implements ChunkQueue {
 
 /** A worker taking chunk jobs from the queue until closed. */
 export function startBullWorker(redisUrl: string, name: string, handler: ChunkHandler, concurrency: number, log: Logger): { close(): Promise<void> } {
-  const worker = new Worker<ChunkJob>(name, async (job) => handler(job.data), { connection: connection(redisUrl), concurrency });
+  const work = async (data: ChunkJob) => {
+    try {
+      await handler(data);
+    } catch (err) {
+      throw permanent(err) ? new UnrecoverableError((err as Error).message) : err;
+    }
+  };
+  const worker = new Worker<ChunkJob>(name, async (job) => work(job.data), { connection: connection(redisUrl), concurrency });
   worker.on('failed', (job, err) => log.warn({ ...job?.data, attempt: job?.attemptsMade, err: err.message }, 'bootstrap chunk failed'));
   worker.on('error', (err) => log.error({ err: err.message }, 'bootstrap worker error'));
   return { close: () => worker.close() };

@@ -1,34 +1,61 @@
 // Maxwell's bootstrap events on Kafka, for consumers other than apply (which ignores them):
-// `bootstrap-start`, one `bootstrap-insert` per row, `bootstrap-complete` (docs/EVENTS.md).
-// At least once: a chunk that is retried publishes its rows again, as Maxwell's bootstrap does.
+// `bootstrap-start`, one `bootstrap-insert` per row, `bootstrap-complete` (docs/EVENTS.md). Each
+// goes to the partition capture picks for the same row; a chunk's events go in produce requests
+// that fit the topic's max.message.bytes, and the chunk counts as done only once Kafka has
+// acknowledged them all (docs/BOOTSTRAP.md "Kafka"). At least once: a chunk that is retried
+// publishes its rows again, as Maxwell's bootstrap does.
 
 import { Kafka, logLevel, type Producer } from '../transport/kafkajs.js';
 import { jacksonString } from '../core/java-format.js';
+import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../capture/output-options.js';
-import { ensureTopics, isTemplate, topicFor } from '../transport/kafka-topics.js';
-import { partitionFor } from '../transport/partitioner.js';
+import { ensureTopics, isTemplate, topicFor, topicPartitions } from '../transport/kafka-topics.js';
+import { partitionFor, type PartitionHash } from '../transport/partitioner.js';
 import type { BootstrapEvents } from './bootstrapper.js';
+import type { ChunkEvents } from './chunk-copier.js';
 import type { SourceTable } from './source-table.js';
 
 export interface KafkaBootstrapOptions {
   brokers: string[];
   topic: string;
+  /** Partitions of a topic my2pg creates; events are spread over the topic's actual partitions. */
   partitions: number;
+  /** Hash of the partition string (Maxwell's `kafka_partition_hash`), as capture uses it. */
+  partitionHash?: PartitionHash;
   output: OutputOptions;
   log: Logger;
 }
 
-interface Outgoing {
-  topic: string;
-  messages: Array<{ key: string; value: string; partition: number }>;
+/** An event before it is sent: its key, its JSON, and the string its partition is hashed from. */
+interface BootstrapRecord {
+  key: string;
+  value: string;
+  partitionBy: string;
 }
+
+/** What is known of a topic the events go to. */
+interface TopicLimits {
+  partitions: number;
+  /** The largest record batch the topic accepts (max.message.bytes). */
+  maxBytes: number;
+}
+
+/** Bytes of a record batch besides its records (the v2 batch header). */
+const BATCH_OVERHEAD = 61;
+/** Per-record bytes besides key and value (length, attributes, deltas, varints), at most. */
+const RECORD_OVERHEAD = 32;
+/** Kafka's default message.max.bytes (1 MiB), when the topic's own limit cannot be read. */
+const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** kafkajs' ConfigResourceTypes.TOPIC. */
+const TOPIC_RESOURCE = 2;
 
 export class KafkaBootstrapEvents implements BootstrapEvents {
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
-  private pending: Outgoing[] = [];
-  private readonly topics = new Set<string>();
+  private readonly topics = new Map<string, Promise<TopicLimits>>();
+  /** The last send: sends go one after the other (an idempotent producer takes one request at a time). */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: KafkaBootstrapOptions) {
     this.kafka = new Kafka({ clientId: 'my2pg-bootstrap', brokers: opts.brokers, logLevel: logLevel.NOTHING });
@@ -47,7 +74,17 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     await this.marker('bootstrap-complete', db, table);
   }
 
-  row(src: SourceTable, values: string[]): void {
+  chunk(src: SourceTable, chunkNo: number): ChunkEvents {
+    const { database, table } = src.def;
+    let records: BootstrapRecord[] = [];
+    return {
+      row: (values) => void records.push(this.row(src, values)),
+      discard: () => void (records = []),
+      send: () => this.send(database, table, `bootstrap-insert event of ${database}.${table} (chunk ${chunkNo})`, records),
+    };
+  }
+
+  private row(src: SourceTable, values: string[]): BootstrapRecord {
     const { database, table } = src.def;
     const names = src.def.columns.map((c) => c.name);
     const byName: Record<string, string> = {};
@@ -59,20 +96,7 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     const shape = { database, table, columns: names, values: byName, primaryKey: src.def.primaryKey };
     const by = rowPartitionString(shape, this.opts.output);
     const value = `${this.head('bootstrap-insert', database, table)},"data":{${data}}}`;
-    this.push(database, table, rowKey(shape, this.opts.output.keyFormat), value, typeof by === 'string' ? by : database);
-  }
-
-  async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const producer = this.producer!;
-    const topics = [...new Set(batch.map((b) => b.topic))].filter((t) => !this.topics.has(t));
-    if (topics.length) {
-      await ensureTopics(this.kafka, topics.map((topic) => ({ topic, partitions: this.opts.partitions })));
-      for (const t of topics) this.topics.add(t);
-    }
-    await producer.sendBatch({ acks: -1, topicMessages: batch });
+    return { key: rowKey(shape, this.opts.output.keyFormat), value, partitionBy: typeof by === 'string' ? by : database };
   }
 
   async close(): Promise<void> {
@@ -81,19 +105,86 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
 
   private async marker(type: string, db: string, table: string): Promise<void> {
     const key = `{"database":${jacksonString(db)},"table":${jacksonString(table)}}`;
-    this.push(db, table, key, `${this.head(type, db, table)},"data":{}}`, ddlPartitionString(db, table, this.opts.output));
-    await this.flush();
+    const value = `${this.head(type, db, table)},"data":{}}`;
+    await this.send(db, table, `${type} event of ${db}.${table}`, [{ key, value, partitionBy: ddlPartitionString(db, table, this.opts.output) }]);
   }
 
   private head(type: string, db: string, table: string): string {
     return `{"database":${jacksonString(db)},"table":${jacksonString(table)},"type":"${type}","ts":${Math.floor(Date.now() / 1000)}`;
   }
 
-  private push(db: string, table: string, key: string, value: string, partitionBy: string): void {
-    const topic = isTemplate(this.opts.topic) ? topicFor(this.opts.topic, db, table) : this.opts.topic;
-    const partition = partitionFor(partitionBy, this.opts.partitions);
-    const last = this.pending[this.pending.length - 1];
-    if (last?.topic === topic) last.messages.push({ key, value, partition });
-    else this.pending.push({ topic, messages: [{ key, value, partition }] });
+  /** Sends a table's events after the sends before; resolves once Kafka acknowledged them all. */
+  private send(db: string, table: string, what: string, records: BootstrapRecord[]): Promise<void> {
+    const sent = this.sending.then(() => this.produce(isTemplate(this.opts.topic) ? topicFor(this.opts.topic, db, table) : this.opts.topic, what, records));
+    this.sending = sent.catch(() => undefined);
+    return sent;
+  }
+
+  /**
+   * Splits the events into produce requests whose records fit the topic's limit (every
+   * partition's record batch, so, too), then sends them with acks=all. An event that cannot fit
+   * fails before anything is sent.
+   */
+  private async produce(topic: string, what: string, records: BootstrapRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const { partitions, maxBytes } = await this.limits(topic);
+    const room = maxBytes - BATCH_OVERHEAD;
+    const requests: Array<Array<{ key: string; value: string; partition: number }>> = [[]];
+    let bytes = 0;
+    for (const r of records) {
+      const size = RECORD_OVERHEAD + Buffer.byteLength(r.key) + Buffer.byteLength(r.value);
+      if (size > room) {
+        throw new My2pgError(
+          'CONFIG',
+          `a ${what} is ${size + BATCH_OVERHEAD} bytes, more than the ${maxBytes} bytes topic ${topic} accepts (max.message.bytes): ` +
+            'raise max.message.bytes of the topic (and message.max.bytes and replica.fetch.max.bytes of the brokers if they are lower), then run the bootstrap again to resume',
+        );
+      }
+      if (bytes + size > room) {
+        requests.push([]);
+        bytes = 0;
+      }
+      requests[requests.length - 1].push({ key: r.key, value: r.value, partition: partitionFor(r.partitionBy, partitions, this.opts.partitionHash) });
+      bytes += size;
+    }
+    try {
+      for (const messages of requests) await this.producer!.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+    } catch (err) {
+      this.topics.delete(topic); // its limits may have changed: read them again on the next send
+      throw err;
+    }
+  }
+
+  /** The topic's partition count and size limit, creating it first when it does not exist. */
+  private limits(topic: string): Promise<TopicLimits> {
+    let limits = this.topics.get(topic);
+    if (!limits) {
+      limits = (async () => {
+        await ensureTopics(this.kafka, [{ topic, partitions: this.opts.partitions }]);
+        const partitions = (await topicPartitions(this.kafka, [topic])).get(topic);
+        if (!partitions) throw new My2pgError('UNREACHABLE', `Kafka has no partitions for topic ${topic}`, { retriable: true });
+        return { partitions, maxBytes: await this.maxMessageBytes(topic) };
+      })();
+      limits.catch(() => this.topics.delete(topic));
+      this.topics.set(topic, limits);
+    }
+    return limits;
+  }
+
+  /** The topic's max.message.bytes (the broker's message.max.bytes unless the topic sets its own). */
+  private async maxMessageBytes(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['max.message.bytes'] }] });
+      const value = Number(resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+      if (value > 0) return value;
+      throw new Error('no max.message.bytes in the topic configuration');
+    } catch (err) {
+      this.opts.log.warn({ topic, err: (err as Error).message, assumed: DEFAULT_MAX_BYTES }, "cannot read the topic's max.message.bytes: assuming Kafka's default");
+      return DEFAULT_MAX_BYTES;
+    } finally {
+      await admin.disconnect();
+    }
   }
 }

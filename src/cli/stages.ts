@@ -248,7 +248,7 @@ function bootstrap(c: Config, log: Logger): Runnable {
   if (c.include.length === 0 && !c.filter) {
     throw new My2pgError('CONFIG', 'bootstrap needs --include db[.table],... (or a filter) naming what to copy');
   }
-  const events = c.kafka ? new KafkaBootstrapEvents({ brokers: c.kafka, topic: c.topic, partitions: c.topic_partitions, output: outputOptions(c), log }) : undefined;
+  const events = c.kafka ? new KafkaBootstrapEvents({ brokers: c.kafka, topic: c.topic, partitions: c.topic_partitions, partitionHash: c.kafka_partition_hash, output: outputOptions(c), log }) : undefined;
   const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'bootstrap'), events });
   return {
     run: async () => {

@@ -1,0 +1,134 @@
+// `bootstrap --kafka` (docs/BOOTSTRAP.md "Kafka"): a chunk counts as done only once Kafka has
+// acknowledged its events. Its events are split to fit the topic's max.message.bytes, and a
+// single event over that limit fails the bootstrap, leaving the chunk to do. Every
+// bootstrap-insert goes to the partition capture uses for the same row.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
+import { readTopic, readTopicMessages } from '../harness/kafka-reader.js';
+import { usePipelineFixture } from '../harness/pipeline.js';
+import { createPgDatabase, kafkaBrokers, mysqlUrl, pgClient, randomSuffix, waitFor } from '../harness/servers.js';
+
+const { fixture, start } = usePipelineFixture();
+
+const LIMIT = 65_536;
+
+/** Creates `topic` with `partitions` partitions and the given topic configuration. */
+async function createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
+  const admin = new Kafka({ clientId: 'my2pg-test', brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    assert.ok(await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function setTopicConfig(topic: string, name: string, value: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'my2pg-test', brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2 /* TOPIC */, name: topic, configEntries: [{ name, value }] }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function chunkStates(url: string, db: string, table: string): Promise<string[]> {
+  const client = pgClient(url);
+  await client.connect();
+  try {
+    const r = await client.query('SELECT state FROM _my2pg.bootstrap_chunks WHERE source_db = $1 AND source_table = $2 ORDER BY chunk_no', [db, table]);
+    return r.rows.map((row) => row.state as string);
+  } finally {
+    await client.end();
+  }
+}
+
+const parse = (v: string) => JSON.parse(v) as { type: string; table: string; data: { id: number } };
+const insertIds = (values: string[], table: string) =>
+  values.map(parse).filter((e) => e.type === 'bootstrap-insert' && e.table === table).map((e) => e.data.id).sort((a, b) => a - b);
+
+test('chunks whose events exceed the topic\'s max.message.bytes are sent in pieces: every row arrives', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const replica = await createPgDatabase();
+  const topic = `bk_${randomSuffix()}`;
+  try {
+    await createTopic(topic, 2, { 'max.message.bytes': String(LIMIT) });
+    // 3 chunks of 1000 rows of about 1 kB each: each chunk's events are ~1 MB, 16 times the limit.
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.wide (id INT PRIMARY KEY, body VARCHAR(2000) NOT NULL)`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.wide SELECT seq, REPEAT(CHAR(65 + seq % 26), 1000) FROM \`${f.db}\`.seq_1_to_3000`);
+    const boot = start(['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.wide`, '--kafka', kafkaBrokers(), '--topic', topic, '--bootstrap-chunk-rows', '1000']);
+    assert.equal(await boot.exited, 0, boot.log());
+    const states = await chunkStates(replica.url, f.db, 'wide');
+    assert.ok(states.length >= 3 && states.every((s) => s === 'done'), `chunks: ${states.join(', ')}`);
+    const values = await readTopic(topic, (vs) => vs.some((v) => v.includes('"bootstrap-complete"')), 30_000);
+    const ids = insertIds(values, 'wide');
+    assert.equal(new Set(ids).size, 3000, `distinct rows on the topic: ${new Set(ids).size} of 3000`);
+    assert.deepEqual([...new Set(ids)], Array.from({ length: 3000 }, (_, i) => i + 1));
+  } finally {
+    await replica.drop();
+  }
+});
+
+test('an event bigger than the topic\'s max.message.bytes fails the bootstrap naming table, chunk, size and limit; the chunk stays to do', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const replica = await createPgDatabase();
+  const topic = `bk_${randomSuffix()}`;
+  try {
+    await createTopic(topic, 1, { 'max.message.bytes': String(LIMIT) });
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.huge (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.huge SELECT seq, IF(seq = 5, REPEAT('x', 100000), 'small') FROM \`${f.db}\`.seq_1_to_10`);
+    const args = ['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.huge`, '--kafka', kafkaBrokers(), '--topic', topic];
+    const boot = start(args);
+    const code = await boot.exited;
+    assert.notEqual(code, 0, boot.log());
+    assert.doesNotMatch(boot.log(), /bootstrap complete/);
+    console.log(`# exit code ${code}: ${boot.log().split('\n').filter((l) => /"level":[56]0/.test(l)).join(' | ')}`);
+    assert.match(boot.log(), new RegExp(`bootstrap-insert event of ${f.db}\\.huge \\(chunk 0\\) is \\d+ bytes, more than the ${LIMIT} bytes topic ${topic} accepts.*max\\.message\\.bytes`));
+    assert.deepEqual(await chunkStates(replica.url, f.db, 'huge'), ['pending']);
+
+    // The remedy the message gives: raise the limit, run the bootstrap again.
+    await setTopicConfig(topic, 'max.message.bytes', String(1024 * 1024));
+    const again = start(args);
+    assert.equal(await again.exited, 0, again.log());
+    assert.deepEqual(await chunkStates(replica.url, f.db, 'huge'), ['done']);
+    const values = await readTopic(topic, (vs) => vs.some((v) => v.includes('"bootstrap-complete"')), 30_000);
+    assert.deepEqual([...new Set(insertIds(values, 'huge'))], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  } finally {
+    await replica.drop();
+  }
+});
+
+test('bootstrap-insert events go to the partition capture\'s events of the same row go to (murmur3, the topic\'s real partition count)', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const topic = `bk_${randomSuffix()}`;
+  // The topic has 6 partitions; topic_partitions (only used to create a topic) says 2.
+  await createTopic(topic, 6);
+  const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '2', '--kafka-partition-hash', 'murmur3', '--producer-partition-by', 'primary_key'];
+  const cap = start(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
+  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await f.conn.query(`CREATE TABLE \`${f.db}\`.parts (id INT PRIMARY KEY, v VARCHAR(20))`);
+  await f.conn.query(`INSERT INTO \`${f.db}\`.parts SELECT seq, CONCAT('v', seq) FROM \`${f.db}\`.seq_1_to_60`);
+  await readTopic(topic, (vs) => vs.filter((v) => v.includes('"type":"insert"')).length >= 60, 60_000);
+  await cap.kill();
+
+  const boot = start(['bootstrap', '--source', mysqlUrl(), '--target', f.pg.url, '--include', `${f.db}.parts`, ...common]);
+  assert.equal(await boot.exited, 0, boot.log());
+  const messages = await readTopicMessages(topic, (vs) => vs.some((v) => v.includes('"bootstrap-complete"')), 30_000);
+  const captured = new Map<number, number>();
+  const bootstrapped = new Map<number, number>();
+  for (const m of messages) {
+    const e = parse(m.value);
+    if (e.table !== 'parts') continue;
+    if (e.type === 'insert') captured.set(e.data.id, m.partition);
+    if (e.type === 'bootstrap-insert') bootstrapped.set(e.data.id, m.partition);
+  }
+  assert.equal(captured.size, 60);
+  assert.equal(bootstrapped.size, 60);
+  assert.ok(new Set(captured.values()).size > 2, 'capture spreads the rows over more partitions than topic_partitions');
+  for (const [id, p] of captured) assert.equal(bootstrapped.get(id), p, `row ${id}: capture's partition ${p}, bootstrap's ${bootstrapped.get(id)}`);
+});
