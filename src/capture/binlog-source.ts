@@ -154,7 +154,7 @@ export class BinlogSource {
   }
 
   private fail(err: Error): void {
-    this.failure = classifyBinlogError(err, this.opts.start);
+    this.failure = classifyBinlogError(err, this.opts.start, this.opts.serverId);
     this.signal();
   }
 
@@ -165,10 +165,20 @@ export class BinlogSource {
   }
 }
 
-function classifyBinlogError(err: Error, start: BinlogPosition): My2pgError {
+function classifyBinlogError(err: Error, start: BinlogPosition, serverId: number): My2pgError {
   const msg = err.message ?? String(err);
   const errno = (err as { errno?: number }).errno;
-  if (errno === 1236 || /could not find first log file|binary log.*purged|first log file name/i.test(msg)) {
+  // MariaDB (4052) and MySQL (1236) end the older of two connections that share a server_id.
+  if (/same server_uuid\/server_id/i.test(msg)) {
+    return new My2pgError(
+      'CONFIG',
+      `another replica connected to the source with this one's server_id ${serverId}, and the source dropped this connection. ` +
+        'Give every my2pg capture (and every replica) of the source its own server_id (--server-id, or leave it unset: ' +
+        `my2pg then derives one from the pipeline, docs/CONFIG.md). (server said: ${msg})`,
+      { cause: err },
+    );
+  }
+  if (/purged|could not find first log file|first log file name|not in the (master|source)'s binlog/i.test(msg)) {
     return new My2pgError(
       'BINLOG_PURGED',
       `the source no longer has binlog ${start.file} (position ${start.pos}${start.gtid ? `, GTID ${start.gtid}` : ''}): ` +

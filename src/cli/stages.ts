@@ -82,10 +82,32 @@ function outputOptions(c: Config): OutputOptions {
   };
 }
 
+/**
+ * The server_id of the binlog connection: the configured one, or one derived from what names the
+ * pipeline (the Kafka brokers, topic and client id, or `run`'s replica database), so that two
+ * pipelines on one source do not share one (the source drops the older connection of two).
+ */
+export function pipelineServerId(c: Config): number {
+  if (c.server_id !== undefined) return c.server_id;
+  let name: string;
+  if (c.kafka) {
+    name = `kafka:${[...c.kafka].sort().join(',')}:${c.topic}:${c.client_id}`;
+  } else {
+    const u = new URL(need(c, 'target', 'run'));
+    name = `run:${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  }
+  // FNV-1a, into 1 … 2^32-1 (0 is not a valid server_id).
+  let h = 0x811c9dc5;
+  for (const ch of Buffer.from(name)) h = Math.imul(h ^ ch, 0x01000193) >>> 0;
+  return (h % 0xfffffffe) + 1;
+}
+
 export function captureStage(c: Config, command: string, publisher: Publisher, log: Logger, output?: OutputOptions): CaptureStage {
+  const serverId = pipelineServerId(c);
+  log.info({ server_id: serverId, derived: c.server_id === undefined, ...(c.kafka ? { client_id: c.client_id } : {}) }, 'capture identity on the source');
   return new CaptureStage({
     sourceUrl: need(c, 'source', command),
-    serverId: c.server_id,
+    serverId,
     useGtid: c.use_gtid,
     initPosition: c.init_position,
     heartbeatMs: c.heartbeat_interval_ms,

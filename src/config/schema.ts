@@ -30,7 +30,8 @@ export const configSchema = z
     exclude: list.default([]),
     filter: z.string().default(''),
     client_id: z.string().min(1).default('my2pg'),
-    server_id: int(1).max(4294967295).default(6379),
+    /** Unset: derived from the pipeline (src/cli/stages.ts pipelineServerId), so two pipelines on one source never share one. */
+    server_id: int(1).max(4294967295).optional(),
     use_gtid: bool.default(true),
     init_position: z
       .string()

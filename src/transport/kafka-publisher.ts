@@ -86,7 +86,8 @@ export class KafkaPublisher implements Publisher {
       if (pattern ? pattern.test(topic) : topic === this.opts.topic) this.partitions.set(topic, n);
     }
     this.producer = this.kafka.producer({
-      transactionalId: `my2pg-capture-${this.opts.clientId}`,
+      // Per topic: captures on other topics with the same client id must not fence each other.
+      transactionalId: `my2pg-capture-${this.opts.clientId}@${this.opts.topic}`,
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: 120_000,
