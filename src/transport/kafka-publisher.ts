@@ -28,6 +28,8 @@ export interface KafkaPublisherOptions {
   clientId: string;
   /** Hash of the partition string (Maxwell's `kafka_partition_hash`). */
   partitionHash?: PartitionHash;
+  /** How long reading the stored position or definitions may take before it fails (default 60 s). */
+  readTimeoutMs?: number;
   log: Logger;
 }
 
