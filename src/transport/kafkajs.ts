@@ -279,7 +279,8 @@ interface FetchDecoder {
 }
 
 export const DECODE_MESSAGES_MODULE = require.resolve('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js');
-const kafkajsDecodeMessages = require(DECODE_MESSAGES_MODULE) as (decoder: FetchDecoder) => Promise<FetchedRecords>;
+/** kafkajs' own decoder of a fetched record set, for the test that compares them. */
+export const kafkajsDecodeMessages = require(DECODE_MESSAGES_MODULE) as (decoder: FetchDecoder) => Promise<FetchedRecords>;
 /** Byte offsets in a record batch (v2): its base offset, length, magic byte and last offset delta. */
 const BATCH_HEAD = 12;
 const BATCH_MAGIC = 16;
