@@ -30,7 +30,7 @@ export interface LogRead {
  */
 export async function readLastValues({ kafka, topic, what, wanted, timeoutMs }: LogRead): Promise<Map<string, string | null>> {
   const last = new Map<string, string | null>();
-  let next: bigint | null = null;
+  let next = 0n;
   let end: bigint | null = null;
   let failure: Error | null = null;
   let timedOut: My2pgError | null = null;
@@ -53,9 +53,12 @@ export async function readLastValues({ kafka, topic, what, wanted, timeoutMs }: 
     for (;;) {
       let log: PartitionLog | null = null;
       try {
-        log = await within(openPartitionLog(kafka, topic, 0));
+        const opening = openPartitionLog(kafka, topic, 0);
+        // Opened only after the deadline: closed again, not left connected.
+        opening.then((l) => timedOut && void l.close().catch(() => undefined), () => undefined);
+        log = await within(opening);
         if (end === null) ({ start: next, end } = await within(log.offsets()));
-        while (next! < end) next = collect(await within(log.fetch(next!, FETCH_WAIT_MS)), next!, wanted, last);
+        while (next < end) next = collect(await within(log.fetch(next, FETCH_WAIT_MS)), next, wanted, last);
         await within(log.close());
         return last;
       } catch (err) {

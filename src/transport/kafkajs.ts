@@ -348,11 +348,12 @@ export async function openPartitionLog(kafka: Kafka, topic: string, partition: n
   const create = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   if (!create) throw new Error('this kafkajs has no Kafka[createCluster]: src/transport/kafkajs.ts needs updating for it');
   const cluster = (kafka as unknown as Record<symbol, (o: object) => ClusterRequests>)[create]({ allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
-  await cluster.connect();
   try {
+    await cluster.connect();
     await cluster.addTargetTopic(topic);
   } catch (err) {
-    await cluster.disconnect();
+    // Not awaited: a request under way to a stalled broker would hold it up.
+    void cluster.disconnect().catch(() => undefined);
     throw err;
   }
   const leader = async (): Promise<BrokerRequests> => {
