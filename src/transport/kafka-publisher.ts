@@ -8,7 +8,8 @@
 // flight would clash) and one transaction after the other, while capture goes on decoding. The
 // queue is bounded; a failed request fails the next call and no later transaction is committed.
 
-import { Kafka, logLevel, type Consumer, type Producer, type Transaction } from './kafkajs.js';
+import { Kafka, logLevel, type Producer, type Transaction } from './kafkajs.js';
+import { readLastValues } from './kafka-log-reader.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { stringifyJson, parseJson } from '../core/json.js';
@@ -28,6 +29,8 @@ export interface KafkaPublisherOptions {
   clientId: string;
   /** Hash of the partition string (Maxwell's `kafka_partition_hash`). */
   partitionHash?: PartitionHash;
+  /** How long reading the stored position or definitions may take before it fails (default 60 s). */
+  readTimeoutMs?: number;
   log: Logger;
 }
 
@@ -37,6 +40,8 @@ const RECORD_OVERHEAD = 32;
 const REQUEST_BYTES = 900_000;
 /** Queued bytes past which send() and commit() wait for Kafka. */
 const QUEUE_BYTES = 8 * REQUEST_BYTES;
+/** Default deadline for reading the stored position or definitions (KafkaPublisherOptions.readTimeoutMs). */
+const READ_TIMEOUT_MS = 60_000;
 /** Ends a transaction in the queue. */
 const COMMIT = Symbol('commit');
 
@@ -207,7 +212,8 @@ export class KafkaPublisher implements Publisher {
   }
 
   async storedPosition(): Promise<BinlogPosition | null> {
-    const value = (await readLastValues(this.kafka, positionsTopic(this.opts.topic), (k) => k === this.opts.clientId)).get(this.opts.clientId) ?? null;
+    const values = await this.readPositions("capture's stored position", (k) => k === this.opts.clientId);
+    const value = values.get(this.opts.clientId) ?? null;
     return value === null ? null : (JSON.parse(value) as BinlogPosition);
   }
 
@@ -227,7 +233,7 @@ export class KafkaPublisher implements Publisher {
 
   async storedSchemas(): Promise<TableSchema[] | null> {
     const marker = schemaKey(this.opts.clientId);
-    const values = await readLastValues(this.kafka, positionsTopic(this.opts.topic), (k) => k === marker || k.startsWith(`${marker}/`));
+    const values = await this.readPositions("capture's stored table definitions", (k) => k === marker || k.startsWith(`${marker}/`));
     if (!values.get(marker)) return null;
     const out: TableSchema[] = [];
     for (const [k, v] of values) {
@@ -236,6 +242,11 @@ export class KafkaPublisher implements Publisher {
       out.push(schemaFromJson(doc.def));
     }
     return out;
+  }
+
+  /** The last committed values of the wanted keys in the positions topic (see kafka-log-reader). */
+  private readPositions(what: string, wanted: (key: string) => boolean): Promise<Map<string, string | null>> {
+    return readLastValues({ kafka: this.kafka, topic: positionsTopic(this.opts.topic), what, wanted, timeoutMs: this.opts.readTimeoutMs ?? READ_TIMEOUT_MS });
   }
 
   /** Finishes sending the committed transactions, then aborts what is left of an open one. */
@@ -261,60 +272,4 @@ export class KafkaPublisher implements Publisher {
 /** The key of a table's definition in the positions topic, or of the marker saying definitions are stored. */
 function schemaKey(clientId: string, database?: string, table?: string): string {
   return database === undefined ? `${clientId}/schema` : `${clientId}/schema/${JSON.stringify([database, table])}`;
-}
-
-/**
- * The last committed value of each key `wanted` accepts in a single-partition topic (null for a
- * tombstone): reads the whole log (read-committed; compaction keeps it short) up to the end
- * offset seen at the start. Other clients may have written any number of records after these.
- */
-async function readLastValues(kafka: Kafka, topic: string, wanted: (key: string) => boolean): Promise<Map<string, string | null>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let low = 0n;
-  let high = 0n;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const p0 = offsets.find((o) => o.partition === 0);
-    low = BigInt(p0?.low ?? '0');
-    high = BigInt(p0?.high ?? '0');
-  } finally {
-    await admin.disconnect();
-  }
-  const last = new Map<string, string | null>();
-  if (high <= low) return last;
-  const consumer: Consumer = kafka.consumer({ groupId: `my2pg-position-reader-${process.pid}-${Date.now()}`, readUncommitted: false });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      let idle: NodeJS.Timeout = setTimeout(resolve, 5000);
-      const touch = (ms: number) => {
-        clearTimeout(idle);
-        idle = setTimeout(resolve, ms);
-      };
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              const key = m.key?.toString();
-              if (key !== undefined && wanted(key)) last.set(key, m.value ? m.value.toString() : null);
-            }
-            // Transaction markers and aborted records are never delivered, so the end may
-            // not be reached exactly: stop when caught up, or after a quiet moment.
-            if (BigInt(batch.lastOffset()) + 1n >= high) {
-              clearTimeout(idle);
-              resolve();
-            } else {
-              touch(1500);
-            }
-          },
-        })
-        .catch(reject);
-      consumer.on(consumer.events.GROUP_JOIN, () => touch(3000));
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return last;
 }

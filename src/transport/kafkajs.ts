@@ -12,8 +12,12 @@
 //   the same checksum.
 // - the produce request: each partition's record batch written into one buffer at once
 //   (produceRequestV3), compared byte for byte with kafkajs' own in the same test.
+// - decoding a fetched record set: kafkajs gives its records only; ours also tells where its last
+//   whole record batch ends (`nextOffset`), so a reader knows where to go on after batches that
+//   deliver nothing (transaction markers, batches emptied by compaction).
 // The replacements go into the module cache before kafkajs loads, so import kafkajs from here,
-// never directly.
+// never directly. openPartitionLog reads one partition through kafkajs' cluster and broker
+// requests, with no consumer group (kafkajs' consumer always joins one).
 
 import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
@@ -260,8 +264,124 @@ export function produceRequestV3(args: ProduceArgs) {
 }
 replace(PRODUCE_V3_MODULE, produceRequestV3);
 
+/** A record as kafkajs decodes it from a fetch response, with its batch's attributes. */
+export interface FetchedRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  isControlRecord: boolean;
+  batchContext: { producerId: string; inTransaction: boolean; firstOffset: string; lastOffsetDelta: number };
+}
+type FetchedRecords = FetchedRecord[] & { nextOffset?: bigint };
+interface FetchDecoder {
+  buffer: Buffer;
+  offset: number;
+}
+
+export const DECODE_MESSAGES_MODULE = require.resolve('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js');
+/** kafkajs' own decoder of a fetched record set, for the test that compares them. */
+export const kafkajsDecodeMessages = require(DECODE_MESSAGES_MODULE) as (decoder: FetchDecoder) => Promise<FetchedRecords>;
+/** Byte offsets in a record batch (v2): its base offset, length, magic byte and last offset delta. */
+const BATCH_HEAD = 12;
+const BATCH_MAGIC = 16;
+const BATCH_LAST_OFFSET_DELTA = 23;
+
+/**
+ * kafkajs' records of a fetched record set (fetch v4 and later), with `nextOffset`: the offset
+ * after the last whole record batch in it (left out when there is none).
+ */
+export async function decodeMessages(decoder: FetchDecoder): Promise<FetchedRecords> {
+  const start = decoder.offset + 4;
+  const end = Math.min(start + Math.max(decoder.buffer.readInt32BE(decoder.offset), 0), decoder.buffer.length);
+  const records = await kafkajsDecodeMessages(decoder);
+  const buf = decoder.buffer;
+  for (let at = start; at + BATCH_LAST_OFFSET_DELTA + 4 <= end && buf[at + BATCH_MAGIC] === 2; ) {
+    const next = at + BATCH_HEAD + buf.readInt32BE(at + 8);
+    if (next > end) break;
+    records.nextOffset = buf.readBigInt64BE(at) + BigInt(buf.readInt32BE(at + BATCH_LAST_OFFSET_DELTA)) + 1n;
+    at = next;
+  }
+  return records;
+}
+replace(DECODE_MESSAGES_MODULE, decodeMessages);
+
 const kafkajs = require('kafkajs') as typeof KafkaJs;
 export const Kafka = kafkajs.Kafka;
 export type Kafka = KafkaJs.Kafka;
 export const logLevel = kafkajs.logLevel;
 export type { Consumer, Producer, Transaction } from 'kafkajs';
+
+const READ_COMMITTED = 1;
+/** ListOffsets' timestamps for the first offset and the end. */
+const EARLIEST = -2;
+const LATEST = -1;
+
+interface BrokerRequests {
+  listOffsets(args: object): Promise<{ responses: Array<{ partitions: Array<{ offset: string }> }> }>;
+  fetch(args: object): Promise<{ responses: Array<{ partitions: Array<{ abortedTransactions: Array<{ producerId: string; firstOffset: string }>; messages: FetchedRecords }> }> }>;
+}
+interface ClusterRequests {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(args: { nodeId: string }): Promise<BrokerRequests>;
+}
+
+/** What one read-committed fetch returns: see decodeMessages for nextOffset. */
+export interface FetchedBatches {
+  records: FetchedRecord[];
+  abortedTransactions: Array<{ producerId: string; firstOffset: bigint }>;
+  nextOffset: bigint | undefined;
+}
+
+/** One partition read directly from its leader, read-committed, with no consumer group. */
+export interface PartitionLog {
+  /** The partition's first offset, and its end for read-committed consumers (the last stable offset). */
+  offsets(): Promise<{ start: bigint; end: bigint }>;
+  fetch(offset: bigint, maxWaitMs: number): Promise<FetchedBatches>;
+  /** Closes the connections once the requests under way are answered. */
+  close(): Promise<void>;
+}
+
+export async function openPartitionLog(kafka: Kafka, topic: string, partition: number): Promise<PartitionLog> {
+  const create = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  if (!create) throw new Error('this kafkajs has no Kafka[createCluster]: src/transport/kafkajs.ts needs updating for it');
+  const cluster = (kafka as unknown as Record<symbol, (o: object) => ClusterRequests>)[create]({ allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
+  try {
+    await cluster.connect();
+    await cluster.addTargetTopic(topic);
+  } catch (err) {
+    // Not awaited: a request under way to a stalled broker would hold it up.
+    void cluster.disconnect().catch(() => undefined);
+    throw err;
+  }
+  const leader = async (): Promise<BrokerRequests> => {
+    const [nodeId] = Object.keys(cluster.findLeaderForPartitions(topic, [partition]));
+    if (nodeId === undefined) throw new Error(`partition ${partition} of ${topic} has no leader`);
+    return cluster.findBroker({ nodeId });
+  };
+  const offset = async (timestamp: number): Promise<bigint> => {
+    const { responses } = await (await leader()).listOffsets({ isolationLevel: READ_COMMITTED, topics: [{ topic, partitions: [{ partition, timestamp }] }] });
+    return BigInt(responses[0].partitions[0].offset);
+  };
+  return {
+    offsets: async () => ({ start: await offset(EARLIEST), end: await offset(LATEST) }),
+    fetch: async (fetchOffset, maxWaitMs) => {
+      const { responses } = await (await leader()).fetch({
+        isolationLevel: READ_COMMITTED,
+        maxWaitTime: maxWaitMs,
+        minBytes: 1,
+        maxBytes: 10 * 1024 * 1024,
+        topics: [{ topic, partitions: [{ partition, fetchOffset: String(fetchOffset), maxBytes: 10 * 1024 * 1024 }] }],
+      });
+      const p = responses[0].partitions[0];
+      return {
+        records: p.messages,
+        abortedTransactions: p.abortedTransactions.map((t) => ({ producerId: t.producerId, firstOffset: BigInt(t.firstOffset) })),
+        nextOffset: p.messages.nextOffset,
+      };
+    },
+    close: () => cluster.disconnect(),
+  };
+}

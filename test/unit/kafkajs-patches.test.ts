@@ -5,7 +5,23 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { crc32C, CRC_MODULE, encodeRecord, GROUPING_MODULE, groupMessagesPerPartition, Kafka, kafkajsCrc32C, kafkajsProduceV3, kafkajsRecord, PRODUCE_V3_MODULE, produceRequestV3, RECORD_MODULE } from '../../src/transport/kafkajs.js';
+import {
+  crc32C,
+  CRC_MODULE,
+  DECODE_MESSAGES_MODULE,
+  decodeMessages,
+  encodeRecord,
+  GROUPING_MODULE,
+  groupMessagesPerPartition,
+  Kafka,
+  kafkajsCrc32C,
+  kafkajsDecodeMessages,
+  kafkajsProduceV3,
+  kafkajsRecord,
+  PRODUCE_V3_MODULE,
+  produceRequestV3,
+  RECORD_MODULE,
+} from '../../src/transport/kafkajs.js';
 
 test('kafkajs is loaded with the replacements', () => {
   assert.equal(typeof Kafka, 'function');
@@ -13,6 +29,31 @@ test('kafkajs is loaded with the replacements', () => {
   assert.equal(cache[GROUPING_MODULE]?.exports, groupMessagesPerPartition);
   assert.equal(cache[RECORD_MODULE]?.exports, encodeRecord);
   assert.equal(cache[CRC_MODULE]?.exports, crc32C);
+  assert.equal(cache[DECODE_MESSAGES_MODULE]?.exports, decodeMessages);
+});
+
+test("a fetched record set decodes to kafkajs' records, and nextOffset is the end of its last whole batch", async () => {
+  const require = createRequire(import.meta.url);
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (args: object) => Promise<{ buffer: Buffer }> };
+  const Long = require('kafkajs/src/utils/long.js') as { fromInt(n: number): unknown };
+  const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => { buffer: Buffer; offset: number };
+  const batch = async (firstOffset: number, lastOffsetDelta: number, n: number) =>
+    (await RecordBatch({ firstOffset: Long.fromInt(firstOffset), lastOffsetDelta, records: Array.from({ length: n }, (_, i) => encodeRecord({ offsetDelta: i, key: `k${firstOffset + i}`, value: `v${i}` })) })).buffer;
+  // Three records at 10, a batch left empty by compaction covering 13 to 17, and a batch cut off by the fetch's size limit.
+  const whole = Buffer.concat([await batch(10, 2, 3), await batch(13, 4, 0)]);
+  const cut = (await batch(18, 1, 2)).subarray(0, 30);
+  const recordSet = (...parts: Buffer[]) => {
+    const body = Buffer.concat(parts);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length);
+    return Buffer.concat([size, body]);
+  };
+  const ours = await decodeMessages(new Decoder(recordSet(whole, cut)));
+  assert.deepEqual([...ours], [...(await kafkajsDecodeMessages(new Decoder(recordSet(whole, cut))))]);
+  assert.deepEqual(ours.map((r) => r.key?.toString()), ['k10', 'k11', 'k12']);
+  assert.equal(ours.nextOffset, 18n);
+  assert.equal((await decodeMessages(new Decoder(recordSet(cut)))).nextOffset, undefined);
+  assert.equal((await decodeMessages(new Decoder(recordSet()))).nextOffset, undefined);
 });
 
 test('the CRC-32C is the one kafkajs computes, for every length and content', () => {
