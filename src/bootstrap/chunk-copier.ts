@@ -5,10 +5,9 @@
 
 import type { Connection } from 'mysql2/promise';
 import type { ClientBase } from 'pg';
-import { encodeJsonValue, encodeValue, type EncodeKind } from '../capture/row-encoder.js';
+import { encodeJsonValue, encodeValue, isJsonNull, jsonValueOf, type EncodeKind } from '../capture/row-encoder.js';
 import { My2pgError } from '../core/errors.js';
 import type { JsonValue } from '../core/events.js';
-import { parseJsonValue } from '../core/json.js';
 import type { LossCounter } from '../apply/loss-counter.js';
 import { copyIntoTarget, planMerge, type MergeTable } from '../apply/merge-planner.js';
 import type { TargetColumn, TargetTable } from '../target/catalog.js';
@@ -27,8 +26,11 @@ export interface ChunkTarget {
   dialect: Dialect;
   naming: Naming;
   losses: LossCounter;
-  /** Called with every row's encoded values (JSON text per column), for bootstrap-insert events. */
-  onRow?: (values: string[]) => void;
+  /**
+   * Called with every row's encoded values (JSON text per column) and the JSON columns holding
+   * JSON's `null` (when any), for bootstrap-insert events.
+   */
+  onRow?: (values: string[], jsonNulls?: string[]) => void;
 }
 
 export interface ChunkResult {
@@ -213,12 +215,15 @@ function rowLine(src: SourceTable, columns: TargetColumn[], t: ChunkTarget): (ro
   return (row) => {
     let line = '';
     const values: string[] = [];
+    let jsonNulls: string[] | undefined;
     for (let i = 0; i < cols.length; i++) {
-      const text = encodeValue(cols[i].kind, row[i], cols[i].charset);
+      const { kind, charset, name } = cols[i];
+      const text = encodeValue(kind, row[i], charset);
       values.push(text);
-      line += `${i ? '\t' : ''}${field(i, parseJsonValue(text))}`;
+      if (isJsonNull(kind, row[i], text)) (jsonNulls ??= []).push(name);
+      line += `${i ? '\t' : ''}${field(i, jsonValueOf(kind, row[i], text))}`;
     }
-    onRow(values);
+    onRow(values, jsonNulls);
     return `${line}\n`;
   };
 }

@@ -18,8 +18,8 @@ import { connectForBootstrap, describeSourceTable, type SourceTable } from './so
 /** Receives bootstrap events for other consumers (Maxwell's bootstrap-* on Kafka). */
 export interface BootstrapEvents {
   start(db: string, table: string): Promise<void>;
-  /** One row: each column's encoded JSON value, in definition order; may buffer. */
-  row(src: SourceTable, values: string[]): void;
+  /** One row: each column's encoded JSON value, in definition order, and the JSON columns holding JSON's null; may buffer. */
+  row(src: SourceTable, values: string[], jsonNulls?: string[]): void;
   /** Sends what row() buffered; called before a chunk counts as done. */
   flush(): Promise<void>;
   complete(db: string, table: string): Promise<void>;
@@ -81,7 +81,7 @@ export class ChunkWorker {
         src,
         b,
         job.chunkNo,
-        { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, onRow: events && ((values) => events.row(src, values)) },
+        { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, onRow: events && ((values, jsonNulls) => events.row(src, values, jsonNulls)) },
         worker,
         !this.noDirect.has(key),
       );

@@ -4,6 +4,7 @@
 
 import { Kafka, logLevel, type Producer } from '../transport/kafkajs.js';
 import { jacksonString } from '../core/java-format.js';
+import { jsonNullsJson } from '../core/maxwell.js';
 import type { Logger } from '../core/logger.js';
 import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../capture/output-options.js';
 import { ensureTopics, isTemplate, topicFor } from '../transport/kafka-topics.js';
@@ -47,7 +48,7 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     await this.marker('bootstrap-complete', db, table);
   }
 
-  row(src: SourceTable, values: string[]): void {
+  row(src: SourceTable, values: string[], jsonNulls?: string[]): void {
     const { database, table } = src.def;
     const names = src.def.columns.map((c) => c.name);
     const byName: Record<string, string> = {};
@@ -58,7 +59,8 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     });
     const shape = { database, table, columns: names, values: byName, primaryKey: src.def.primaryKey };
     const by = rowPartitionString(shape, this.opts.output);
-    const value = `${this.head('bootstrap-insert', database, table)},"data":{${data}}}`;
+    const nulls = jsonNullsJson(jsonNulls);
+    const value = `${this.head('bootstrap-insert', database, table)},"data":{${data}}${nulls ? `,"json_nulls":${nulls}` : ''}}`;
     this.push(database, table, rowKey(shape, this.opts.output.keyFormat), value, typeof by === 'string' ? by : database);
   }
 
