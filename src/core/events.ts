@@ -50,6 +50,9 @@ export class JsonNull {
   toString(): string {
     return 'null';
   }
+  toJSON(): null {
+    return null;
+  }
 }
 
 export const JSON_NULL = new JsonNull();
