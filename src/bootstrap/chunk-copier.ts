@@ -5,10 +5,9 @@
 
 import type { Connection } from 'mysql2/promise';
 import type { ClientBase } from 'pg';
-import { encodeJsonValue, encodeValue, type EncodeKind } from '../capture/row-encoder.js';
+import { encodeJsonValue, encodeValue, isJsonNull, jsonValueOf, type EncodeKind } from '../capture/row-encoder.js';
 import { My2pgError } from '../core/errors.js';
 import type { JsonValue } from '../core/events.js';
-import { parseJsonValue } from '../core/json.js';
 import type { LossCounter } from '../apply/loss-counter.js';
 import { copyIntoTarget, planMerge, type MergeTable } from '../apply/merge-planner.js';
 import type { TargetColumn, TargetTable } from '../target/catalog.js';
@@ -33,8 +32,8 @@ export interface ChunkTarget {
 
 /** A chunk's bootstrap events: its rows as they are read, sent once the copy is through. */
 export interface ChunkEvents {
-  /** Takes each row's encoded values (JSON text per column), in definition order. */
-  readonly row: (values: string[]) => void;
+  /** Takes each row's encoded values (JSON text per column), in definition order, and the JSON columns holding JSON's `null` (when any). */
+  readonly row: (values: string[], jsonNulls?: string[]) => void;
   /** Forgets the rows taken so far: the chunk is read again. */
   discard(): void;
   /** Sends the rows taken; resolves once Kafka acknowledged every one. */
@@ -227,12 +226,15 @@ function rowLine(src: SourceTable, columns: TargetColumn[], t: ChunkTarget): (ro
   return (row) => {
     let line = '';
     const values: string[] = [];
+    let jsonNulls: string[] | undefined;
     for (let i = 0; i < cols.length; i++) {
-      const text = encodeValue(cols[i].kind, row[i], cols[i].charset);
+      const { kind, charset, name } = cols[i];
+      const text = encodeValue(kind, row[i], charset);
       values.push(text);
-      line += `${i ? '\t' : ''}${field(i, parseJsonValue(text))}`;
+      if (isJsonNull(kind, row[i], text)) (jsonNulls ??= []).push(name);
+      line += `${i ? '\t' : ''}${field(i, jsonValueOf(kind, row[i], text))}`;
     }
-    onRow(values);
+    onRow(values, jsonNulls);
     return `${line}\n`;
   };
 }

@@ -8,6 +8,7 @@
 import { Kafka, logLevel, type Producer } from '../transport/kafkajs.js';
 import { jacksonString } from '../core/java-format.js';
 import { My2pgError } from '../core/errors.js';
+import { jsonNullsJson } from '../core/maxwell.js';
 import type { Logger } from '../core/logger.js';
 import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../capture/output-options.js';
 import { ensureTopics, isTemplate, topicFor, topicPartitions } from '../transport/kafka-topics.js';
@@ -78,13 +79,13 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     const { database, table } = src.def;
     let records: BootstrapRecord[] = [];
     return {
-      row: (values) => void records.push(this.row(src, values)),
+      row: (values, jsonNulls) => void records.push(this.row(src, values, jsonNulls)),
       discard: () => void (records = []),
       send: () => this.send(database, table, `bootstrap-insert event of ${database}.${table} (chunk ${chunkNo})`, records),
     };
   }
 
-  private row(src: SourceTable, values: string[]): BootstrapRecord {
+  private row(src: SourceTable, values: string[], jsonNulls?: string[]): BootstrapRecord {
     const { database, table } = src.def;
     const names = src.def.columns.map((c) => c.name);
     const byName: Record<string, string> = {};
@@ -95,7 +96,8 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     });
     const shape = { database, table, columns: names, values: byName, primaryKey: src.def.primaryKey };
     const by = rowPartitionString(shape, this.opts.output);
-    const value = `${this.head('bootstrap-insert', database, table)},"data":{${data}}}`;
+    const nulls = jsonNullsJson(jsonNulls);
+    const value = `${this.head('bootstrap-insert', database, table)},"data":{${data}}${nulls ? `,"json_nulls":${nulls}` : ''}}`;
     return { key: rowKey(shape, this.opts.output.keyFormat), value, partitionBy: typeof by === 'string' ? by : database };
   }
 

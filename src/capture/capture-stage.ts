@@ -7,14 +7,14 @@ import mysql from 'mysql2/promise';
 import { My2pgError } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, type DdlEventFields } from '../core/maxwell.js';
+import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, jsonNullsJson, type DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
 import type { Publisher } from '../transport/transport.js';
 import { BinlogSource } from './binlog-source.js';
 import { GtidTracker } from './gtid-tracker.js';
 import type { TableFilter } from './filter.js';
 import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from './output-options.js';
-import { encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
+import { changedColumns, encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
 import { jacksonString } from '../core/java-format.js';
 import { listDatabases, listTables, readTableSchema } from './schema-reader.js';
 import { ddlFingerprint, SchemaTracker } from './schema-tracker.js';
@@ -356,9 +356,12 @@ export class CaptureStage {
     if (o.primaryKeys) row.primaryKey = `[${primaryKey.map((c) => after.values[c]).join(',')}]`;
     if (o.primaryKeyColumns) row.primaryKeyColumns = `[${primaryKey.map(jacksonString).join(',')}]`;
     if (isUpdate) {
-      const before = encodeRow(cols, (raw as { before: Record<string, unknown> }).before).values;
-      const changed = names.filter((c) => before[c] !== after.values[c]);
-      row.old = flat(objectJson(changed, before, o.nulls));
+      const before = encodeRow(cols, (raw as { before: Record<string, unknown> }).before);
+      const changed = changedColumns(names, before, after);
+      row.old = flat(objectJson(changed, before.values, o.nulls));
+      row.jsonNulls = jsonNullsJson(after.jsonNulls, before.jsonNulls?.filter((c) => changed.includes(c)));
+    } else {
+      row.jsonNulls = after.jsonNulls && jsonNullsJson(after.jsonNulls);
     }
     return row;
   }
@@ -415,6 +418,7 @@ export class CaptureStage {
       primaryKeyColumns: o.primaryKeyColumns ? r.primaryKeyColumns : undefined,
       data: r.data,
       old: r.old,
+      jsonNulls: r.jsonNulls,
     });
   }
 

@@ -4,7 +4,7 @@
 import type { TableMapEntry } from '@vlasky/zongji';
 import iconv from 'iconv-lite';
 import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core/java-format.js';
-import { JsonNumber, type JsonValue } from '../core/events.js';
+import { JSON_NULL, JsonNumber, type JsonValue } from '../core/events.js';
 import { parseJsonValue } from '../core/json.js';
 import type { TableSchema } from '../core/table-schema.js';
 
@@ -44,6 +44,8 @@ export interface EncodedRow {
   json: string;
   /** Each column's JSON text. */
   values: Record<string, string>;
+  /** JSON columns whose value is JSON's `null` literal, not SQL NULL (absent when none). */
+  jsonNulls?: string[];
 }
 
 // MySQL binlog column type codes (include/field_types.h).
@@ -178,14 +180,31 @@ function kindOf(type: number, columnType: string, charset: string | null): Encod
 /** Encodes one row image, given as decoded by the binlog reader. */
 export function encodeRow(cols: RowColumn[], row: Record<string, unknown>): EncodedRow {
   const values: Record<string, string> = {};
+  let jsonNulls: string[] | undefined;
   let json = '{';
   for (let i = 0; i < cols.length; i++) {
     const c = cols[i];
-    const v = encodeValue(c.kind, row[c.name], c.charset);
+    const raw = row[c.name];
+    const v = encodeValue(c.kind, raw, c.charset);
     values[c.name] = v;
+    if (isJsonNull(c.kind, raw, v)) (jsonNulls ??= []).push(c.name);
     json += i ? `,${c.label}${v}` : `${c.label}${v}`;
   }
-  return { json: `${json}}`, values };
+  return jsonNulls ? { json: `${json}}`, values, jsonNulls } : { json: `${json}}`, values };
+}
+
+/**
+ * Whether a value is JSON's `null` literal in a JSON column: encoded `null` like SQL NULL, but
+ * read as the text `null` (MariaDB's LONGTEXT, and MySQL's binary JSON as the reader gives it).
+ */
+export function isJsonNull(kind: EncodeKind, v: unknown, text: string): boolean {
+  return kind === 'json' && text === 'null' && v !== null && v !== undefined;
+}
+
+/** The columns whose value differs between two images of a row (JSON null is not SQL NULL). */
+export function changedColumns(names: string[], before: EncodedRow, after: EncodedRow): string[] {
+  const jsonNull = (r: EncodedRow, c: string) => r.jsonNulls?.includes(c) ?? false;
+  return names.filter((c) => before.values[c] !== after.values[c] || jsonNull(before, c) !== jsonNull(after, c));
 }
 
 export function encodeValue(kind: EncodeKind, v: unknown, charset?: string): string {
@@ -218,6 +237,7 @@ export function encodeValue(kind: EncodeKind, v: unknown, charset?: string): str
     case 'rawtext':
       return jacksonString(Buffer.isBuffer(v) ? decodeText(v, charset ?? 'utf8mb4') : String(v));
     case 'temporal':
+      return jacksonString(temporalText(v));
     case 'enum':
     case 'string':
       return jacksonString(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
@@ -227,7 +247,8 @@ export function encodeValue(kind: EncodeKind, v: unknown, charset?: string): str
 /**
  * The value `parseJsonValue(encodeValue(kind, v))` gives, without writing and reading the JSON
  * text for the kinds where that is only escaping: numbers as their exact text, strings as
- * themselves (bootstrap's COPY path; test/unit/row-encoder.test.ts checks they agree).
+ * themselves, and JSON_NULL for JSON's `null` (bootstrap's COPY path;
+ * test/unit/row-encoder.test.ts checks they agree).
  */
 export function encodeJsonValue(kind: EncodeKind, v: unknown, charset?: string): JsonValue {
   switch (kind) {
@@ -241,14 +262,42 @@ export function encodeJsonValue(kind: EncodeKind, v: unknown, charset?: string):
       return text === 'null' ? null : new JsonNumber(text);
     }
     case 'temporal':
+      return v === null || v === undefined ? null : temporalText(v);
     case 'string':
     case 'enum':
       if (v === undefined && kind === 'enum') return '';
       if (v === null || v === undefined) return null;
       return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
     default:
-      return parseJsonValue(encodeValue(kind, v, charset));
+      return jsonValueOf(kind, v, encodeValue(kind, v, charset));
   }
+}
+
+/** A value's encoded JSON text read back: JSON_NULL for JSON's `null`, SQL NULL as null. */
+export function jsonValueOf(kind: EncodeKind, v: unknown, text: string): JsonValue {
+  return isJsonNull(kind, v, text) ? JSON_NULL : parseJsonValue(text);
+}
+
+/** A DATE, DATETIME, TIMESTAMP or TIME value as text; only a negative TIME starts with '-'. */
+function temporalText(v: unknown): string {
+  const s = String(v);
+  return s.charCodeAt(0) === 45 ? negativeTime(s) : s;
+}
+
+/**
+ * Repairs the binlog reader's negative TIME: it negates the stored value by flipping its bits and
+ * adding 1 to the seconds, without carrying, so a whole minute or hour comes out as seconds 64
+ * and minutes 63 (`-01:00:00` as `-00:63:64`; classic TIME as 100 and 99). Carrying restores the
+ * value; a value already in range is returned as it is (mysql2 for bootstrap gives it right).
+ */
+function negativeTime(s: string): string {
+  const m = /^-(\d+):(\d\d):(\d+)(\.\d+)?$/.exec(s);
+  if (!m || (Number(m[2]) < 60 && Number(m[3]) < 60)) return s;
+  let [h, min, sec] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (sec >= 60) [sec, min] = [0, min + 1];
+  if (min >= 60) [min, h] = [0, h + 1];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `-${two(h)}:${two(min)}:${two(sec)}${m[4] ?? ''}`;
 }
 
 /** MySQL charset names that iconv-lite knows by another name. */

@@ -18,6 +18,8 @@ export interface PendingRow {
   data: string;
   /** Serialised `old` object, for updates. */
   old?: string;
+  /** Serialised `json_nulls` member, when a JSON column holds JSON's null (docs/EVENTS.md). */
+  jsonNulls?: string;
   key: string;
   /** Start of the rows event, `file:offset` (Maxwell's `position`). */
   position: string;

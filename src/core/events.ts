@@ -30,8 +30,8 @@ export interface StreamMessage {
   broadcast?: boolean;
 }
 
-/** A JSON value whose numbers keep their exact decimal text (see src/core/lossless-json.ts). */
-export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | { [k: string]: JsonValue };
+/** A JSON value whose numbers keep their exact decimal text (see src/core/json.ts). */
+export type JsonValue = null | boolean | string | JsonNumber | JsonNull | JsonValue[] | { [k: string]: JsonValue };
 
 /** A JSON number kept as its source text, so 2^64-1 and DECIMAL(65,30) survive. */
 export class JsonNumber {
@@ -40,6 +40,22 @@ export class JsonNumber {
     return this.text;
   }
 }
+
+/**
+ * A JSON column's value that is JSON's `null` literal, where `null` is SQL NULL: an event lists
+ * such columns in `json_nulls` (docs/EVENTS.md). Serialises as `null`; Postgres jsonb `'null'`.
+ */
+export class JsonNull {
+  readonly jsonNull = true;
+  toString(): string {
+    return 'null';
+  }
+  toJSON(): null {
+    return null;
+  }
+}
+
+export const JSON_NULL = new JsonNull();
 
 export interface RowEvent {
   kind: 'row';
@@ -50,6 +66,7 @@ export interface RowEvent {
   xid?: string;
   xoffset?: number;
   commit?: boolean;
+  /** Column values; a JSON column holding JSON's `null` is JSON_NULL, SQL NULL is null. */
   data: Record<string, JsonValue>;
   old?: Record<string, JsonValue>;
 }

@@ -1,7 +1,7 @@
 // Lossless JSON: numbers keep their decimal text in both directions (never a JS number).
 
 import { parse } from 'lossless-json';
-import { JsonNumber, type JsonValue } from './events.js';
+import { JsonNull, JsonNumber, type JsonValue } from './events.js';
 
 /**
  * Parses JSON keeping every number's text, with the native JSON.parse. One scan first turns every
@@ -153,7 +153,7 @@ const MARK = '\ue000';
 const ESCAPED_MARK = /^"\\u[eE]000/;
 /** Serialises compactly, in key insertion order, numbers verbatim. */
 export function stringifyJson(value: JsonValue | undefined): string {
-  if (value === null || value === undefined) return 'null';
+  if (value === null || value === undefined || value instanceof JsonNull) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof JsonNumber) return value.text;

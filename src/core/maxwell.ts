@@ -3,7 +3,7 @@
 
 import { My2pgError } from './errors.js';
 import { jacksonString } from './java-format.js';
-import { JsonNumber, type ChangeEvent, type ColumnRename, type DdlEvent, type DdlType, type JsonValue, type RowType } from './events.js';
+import { JSON_NULL, JsonNull, JsonNumber, type ChangeEvent, type ColumnRename, type DdlEvent, type DdlType, type JsonValue, type RowType } from './events.js';
 import { parseJson, stringifyJson } from './json.js';
 import type { ColumnDef, IndexDef, TableSchema } from './table-schema.js';
 
@@ -29,6 +29,8 @@ export interface RowEventFields {
   data: string;
   /** The `old` object, already serialised. */
   old?: string;
+  /** Our `json_nulls` member, already serialised (jsonNullsJson). */
+  jsonNulls?: string;
 }
 
 /** Serialises a row event exactly as Maxwell orders its fields. */
@@ -45,7 +47,19 @@ export function encodeRowEvent(f: RowEventFields): string {
   if (f.primaryKeyColumns !== undefined) out += `,"primary_key_columns":${f.primaryKeyColumns}`;
   out += `,"data":${f.data}`;
   if (f.old !== undefined) out += `,"old":${f.old}`;
+  if (f.jsonNulls !== undefined) out += `,"json_nulls":${f.jsonNulls}`;
   return `${out}}`;
+}
+
+/**
+ * Our `json_nulls` member (docs/EVENTS.md): the JSON columns of `data` and of `old` whose value
+ * is JSON's `null` literal, which Maxwell's `null` cannot tell from SQL NULL. Undefined when none.
+ */
+export function jsonNullsJson(data: readonly string[] = [], old: readonly string[] = []): string | undefined {
+  if (data.length === 0 && old.length === 0) return undefined;
+  const list = (names: readonly string[]) => `[${names.map(jacksonString).join(',')}]`;
+  const parts = [data.length > 0 ? `"data":${list(data)}` : '', old.length > 0 ? `"old":${list(old)}` : ''];
+  return `{${parts.filter(Boolean).join(',')}}`;
 }
 
 /**
@@ -186,6 +200,7 @@ export function decodeEvent(text: string): ChangeEvent {
     if (!isObject(data)) throw new My2pgError('BAD_EVENT', `${type} event without a "data" object`);
     const old = doc.old;
     if (old !== undefined && old !== null && !isObject(old)) throw new My2pgError('BAD_EVENT', '"old" is not an object');
+    if (doc.json_nulls !== undefined) markJsonNulls(doc.json_nulls, data, isObject(old) ? old : undefined);
     return {
       kind: 'row',
       database,
@@ -204,6 +219,24 @@ export function decodeEvent(text: string): ChangeEvent {
     return { kind: 'heartbeat', ts: toInt(doc.ts), position: typeof doc.position === 'string' ? doc.position : '' };
   }
   return { kind: 'other', type, database, table: typeof doc.table === 'string' ? doc.table : undefined };
+}
+
+/** Sets the columns `json_nulls` names to JSON_NULL (also those output_nulls false left out). */
+function markJsonNulls(v: JsonValue, data: Record<string, JsonValue>, old: Record<string, JsonValue> | undefined): void {
+  if (!isObject(v)) throw new My2pgError('BAD_EVENT', '"json_nulls" is not an object');
+  for (const [image, row] of [['data', data], ['old', old]] as const) {
+    const names = v[image];
+    if (names === undefined) continue;
+    if (!Array.isArray(names)) throw new My2pgError('BAD_EVENT', `"json_nulls.${image}" is not an array of column names`);
+    if (!row) throw new My2pgError('BAD_EVENT', `"json_nulls.${image}" names columns of an event without "${image}"`);
+    for (const name of names) {
+      const col = str(name, `json_nulls.${image}[]`);
+      if (row[col] !== null && row[col] !== undefined) {
+        throw new My2pgError('BAD_EVENT', `"json_nulls.${image}" names column "${col}", whose value is not null`);
+      }
+      row[col] = JSON_NULL;
+    }
+  }
 }
 
 function decodeDdl(type: DdlType, database: string, doc: Record<string, JsonValue>): DdlEvent {
@@ -265,7 +298,7 @@ function columnFromJson(c: JsonValue): ColumnDef {
 }
 
 function isObject(v: JsonValue | undefined): v is Record<string, JsonValue> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber) && !(v instanceof JsonNull);
 }
 
 function str(v: JsonValue | undefined, field: string): string {

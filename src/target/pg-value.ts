@@ -2,7 +2,7 @@
 // plus COPY text-format escaping. Values Postgres cannot hold follow the lossy-value policy.
 
 import { My2pgError } from '../core/errors.js';
-import { JsonNumber, type JsonValue } from '../core/events.js';
+import { JsonNull, JsonNumber, type JsonValue } from '../core/events.js';
 import { stringifyJson } from '../core/json.js';
 
 /** How a target column's values are written; derived once from the catalog type. */
@@ -38,7 +38,11 @@ export type LossReason = 'zero-date' | 'nul-character';
 
 export type LossCallback = (reason: LossReason) => void;
 
-/** Returns the Postgres text form of a value, or null for SQL NULL. `bits` is a bit(n) column's n. */
+/**
+ * Returns the Postgres text form of a value, or null for SQL NULL. `bits` is a bit(n) column's n.
+ * JSON_NULL (a JSON column holding JSON's null) is jsonb `null`, or the text `null` in a column
+ * overridden to text.
+ */
 export function toPgText(
   v: JsonValue | undefined,
   kind: ValueKind,
@@ -79,7 +83,7 @@ export function toPgText(
       if (typeof v === 'string') return `{${v === '' ? '' : v.split(',').map((e) => arrayElement(e, onLoss)).join(',')}}`;
       break;
   }
-  throw new My2pgError('BAD_EVENT', `value ${stringifyJson(v)} does not fit a ${kind} column`);
+  throw new My2pgError('BAD_EVENT', `value ${v instanceof JsonNull ? "JSON null (listed in json_nulls)" : stringifyJson(v)} does not fit a ${kind} column`);
 }
 
 function lost(reason: LossReason, onLoss: LossCallback): null {
