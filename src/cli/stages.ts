@@ -270,7 +270,7 @@ function bootstrap(c: Config, log: Logger): Runnable {
   if (c.include.length === 0 && !c.filter) {
     throw new My2pgError('CONFIG', 'bootstrap needs --include db[.table],... (or a filter) naming what to copy');
   }
-  const events = c.kafka ? new KafkaBootstrapEvents({ brokers: c.kafka, topic: c.topic, partitions: c.topic_partitions, partitionHash: c.kafka_partition_hash, output: outputOptions(c), log }) : undefined;
+  const events = bootstrapEvents(c, log);
   const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'bootstrap'), events });
   return {
     run: async () => {
@@ -285,13 +285,27 @@ function bootstrap(c: Config, log: Logger): Runnable {
   };
 }
 
-/** `my2pg bootstrap --worker`: serves chunk jobs from Redis until stopped. */
+/** With --kafka, Maxwell's bootstrap events for other consumers (docs/BOOTSTRAP.md "Kafka"). */
+function bootstrapEvents(c: Config, log: Logger): KafkaBootstrapEvents | undefined {
+  if (!c.kafka) return undefined;
+  return new KafkaBootstrapEvents({ brokers: c.kafka, topic: c.topic, partitions: c.topic_partitions, partitionHash: c.kafka_partition_hash, output: outputOptions(c), log });
+}
+
+/** `my2pg bootstrap --worker`: serves chunk jobs from Redis until stopped (with --kafka, publishing their events too). */
 function bootstrapWorker(c: Config, log: Logger): Runnable {
   const redisUrl = need(c, 'redis', 'bootstrap --worker');
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
+  const events = bootstrapEvents(c, log);
   return {
-    run: () => runBootstrapWorker({ ...bootstrapOptions(c, log, 'bootstrap --worker'), redisUrl }, stopped),
+    run: async () => {
+      await events?.connect();
+      try {
+        await runBootstrapWorker({ ...bootstrapOptions(c, log, 'bootstrap --worker'), redisUrl, events }, stopped);
+      } finally {
+        await events?.close();
+      }
+    },
     stop: async () => stop(),
   };
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { readTopic, readTopicMessages } from '../harness/kafka-reader.js';
 import { usePipelineFixture } from '../harness/pipeline.js';
-import { createPgDatabase, kafkaBrokers, mysqlUrl, pgClient, randomSuffix, waitFor } from '../harness/servers.js';
+import { createPgDatabase, kafkaBrokers, mysqlUrl, pgClient, randomSuffix, redisUrl, waitFor } from '../harness/servers.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -131,4 +131,26 @@ test('bootstrap-insert events go to the partition capture\'s events of the same 
   assert.equal(bootstrapped.size, 60);
   assert.ok(new Set(captured.values()).size > 2, 'capture spreads the rows over more partitions than topic_partitions');
   for (const [id, p] of captured) assert.equal(bootstrapped.get(id), p, `row ${id}: capture's partition ${p}, bootstrap's ${bootstrapped.get(id)}`);
+});
+
+test('chunks copied by a `bootstrap --worker` publish their events too', { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const replica = await createPgDatabase();
+  const topic = `bw_${randomSuffix()}`;
+  const queue = `my2pg-test-${randomSuffix()}`;
+  try {
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.helped (id INT PRIMARY KEY, v VARCHAR(20))`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.helped SELECT seq, CONCAT('v', seq) FROM \`${f.db}\`.seq_1_to_3000`);
+    const common = ['--source', mysqlUrl(), '--target', replica.url, '--kafka', kafkaBrokers(), '--topic', topic, '--redis', redisUrl(), '--bootstrap-queue', queue];
+    const helper = start(['bootstrap', '--worker', ...common, '--bootstrap-concurrency', '1']);
+    await waitFor('the worker to wait for chunks', async () => /waiting for chunks/.test(helper.log()), 30_000);
+    // The coordinator copies nothing itself: every chunk goes through the worker.
+    const main = start(['bootstrap', ...common, '--include', `${f.db}.helped`, '--bootstrap-chunk-rows', '500', '--bootstrap-concurrency', '0']);
+    assert.equal(await main.exited, 0, main.log());
+    await helper.kill();
+    const ids = insertIds(await readTopic(topic, (vs) => vs.some((v) => v.includes('"bootstrap-complete"')), 30_000), 'helped');
+    assert.deepEqual([...new Set(ids)], Array.from({ length: 3000 }, (_, i) => i + 1));
+  } finally {
+    await replica.drop();
+  }
 });
