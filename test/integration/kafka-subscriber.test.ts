@@ -23,13 +23,13 @@ test('a new topic of the template while messages are queued: nothing delivered t
 
   const sub = new KafkaSubscriber({ brokers, topic: `${prefix}.%{database}_%{table}`, group: `g_${prefix}`, log: silentLogger, topicRefreshMs: 500 });
   await sub.start(new Map());
-  // Apply takes small batches slowly and commits each one's positions, until the subscriber is
+  // Apply takes small batches slowly (300 messages in about 6 s) and commits each one's positions, until the subscriber is
   // stopped ([] then).
   const got: DeliveredMessage[] = [];
   const taking = (async () => {
     for (let b = await sub.nextBatch(10, 50); b.length > 0; b = await sub.nextBatch(10, 50)) {
       got.push(...b);
-      await sleep(50);
+      await sleep(200);
       await sub.committed(new Map(b.map((m) => [m.part, sub.positionAfter(m)])));
     }
   })();
