@@ -149,7 +149,7 @@ export async function applyScenario(kind: 'insert' | 'update', n: number): Promi
     }
     await producer.disconnect();
 
-    const subscriber = new KafkaSubscriber({ brokers: kafkaBrokers().split(','), topic, group: `g_${topic}`, partitions: 1, log: silentLogger });
+    const subscriber = new KafkaSubscriber({ brokers: kafkaBrokers().split(','), topic, group: `g_${topic}`, log: silentLogger });
     const stage = new ApplyStage(subscriber, {
       targetUrl: pg.url, dialect: postgresDialect, naming: new Naming(), batchMaxRows: Number(process.env.BENCH_BATCH_ROWS ?? 20_000), batchMaxWaitMs: 200, log: silentLogger,
     });

@@ -1,9 +1,11 @@
 // The apply stage's lifecycle: connect to the replica, migrate the control schema, then pull
-// batches from the subscriber and apply them until stopped. Retriable failures reconnect and
-// retry the same batch, which is safe because a redelivered batch is a no-op.
+// batches from the subscriber and apply them until stopped. Retriable failures (the replica
+// unreachable, its connection lost) reconnect and retry the same batch, which is safe because a
+// redelivered batch is a no-op, for up to `retry_max_ms` per outage (docs/OPERATIONS.md).
 
 import type pg from 'pg';
 import { connectReplica } from '../target/connect.js';
+import { Backoff } from '../core/backoff.js';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { migrateControlSchema } from '../target/control-schema.js';
@@ -24,27 +26,37 @@ export interface ApplyStageOptions {
   batchMaxRows: number;
   batchMaxWaitMs: number;
   log: Logger;
+  /** How long one outage of the replica is retried before apply fails (`retry_max_ms`). */
+  retryMaxMs?: number;
 }
 
-const MAX_ATTEMPTS = 8;
+/**
+ * SQLSTATEs of a replica that is down, restarting or has dropped the connection: connection
+ * exceptions (class 08), shutdown and start-up (57P01-57P03), too many connections (53300).
+ */
+const OUTAGE_SQLSTATE = /^(08|57P0[123]$|53300$)/;
+const OUTAGE_MESSAGE = /Connection terminated|connection error and is not queryable|Client was closed/;
 
 export class ApplyStage {
   private client: pg.Client | null = null;
   private applier: Applier | null = null;
   private stopping = false;
+  private readonly backoff: Backoff;
   appliedMessages = 0;
 
   constructor(
     private readonly subscriber: Subscriber,
     private readonly opts: ApplyStageOptions,
-  ) {}
+  ) {
+    this.backoff = new Backoff(opts.log, opts.retryMaxMs);
+  }
 
   /** Runs until stop() or a non-retriable error. */
   async run(): Promise<void> {
-    const stored = await this.withClient(async (client) => {
-      await migrateControlSchema(client);
-      return readCheckpoints(client, this.subscriber.stream, false);
-    });
+    const stored = await this.retrying('reading the stored positions from the replica', (client) =>
+      migrateControlSchema(client).then(() => readCheckpoints(client, this.subscriber.stream, false)),
+    );
+    if (this.stopping) return;
     await this.subscriber.start(stored);
     this.opts.log.info({ stream: this.subscriber.stream, resumeFrom: Object.fromEntries(stored) }, 'apply started');
     // The next batch is fetched while the current one is in Postgres, and decoded and encoded
@@ -79,6 +91,7 @@ export class ApplyStage {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.backoff.cancel();
     await this.subscriber.stop();
   }
 
@@ -88,25 +101,28 @@ export class ApplyStage {
   }
 
   private async applyWithRetry(batch: PreparedMessage[], whilePostgresWorks?: () => void): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    const result = await this.retrying('applying a batch', (client) => {
+      this.applier ??= new Applier(client, this.subscriber, this.opts);
+      return this.applier.applyBatch(batch, whilePostgresWorks);
+    });
+    this.appliedMessages += result.applied;
+    this.opts.log.debug({ applied: result.applied, skipped: result.skipped }, 'batch committed');
+    if (result.deadLetters.length > 0) await this.publishDeadLetters(result.deadLetters);
+    await this.subscriber.committed(result.positions);
+  }
+
+  /** `fn` on the replica connection; an outage reconnects and runs it again, within the retry budget. */
+  private async retrying<T>(what: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    for (;;) {
       try {
-        const result = await this.withClient(async (client) => {
-          this.applier ??= new Applier(client, this.subscriber, this.opts);
-          return this.applier.applyBatch(batch, whilePostgresWorks);
-        });
-        this.appliedMessages += result.applied;
-        this.opts.log.debug({ applied: result.applied, skipped: result.skipped }, 'batch committed');
-        if (result.deadLetters.length > 0) await this.publishDeadLetters(result.deadLetters);
-        await this.subscriber.committed(result.positions);
-        return;
+        const result = await this.withClient(fn);
+        this.backoff.recovered();
+        return result;
       } catch (err) {
-        const e = err instanceof My2pgError ? err : wrapError('applying batch', err);
-        if (!e.retriable || attempt >= MAX_ATTEMPTS || this.stopping) throw e;
-        const delay = Math.min(200 * 2 ** attempt, 10_000);
-        this.opts.log.warn({ attempt, delay, error: e.message }, 'apply failed, retrying');
+        if (this.stopping) throw err;
         await this.close();
         this.applier = null;
-        await new Promise((r) => setTimeout(r, delay));
+        await this.backoff.failed(what, replicaError(what, err));
       }
     }
   }
@@ -128,4 +144,17 @@ export class ApplyStage {
     }
     return fn(this.client);
   }
+}
+
+/** A replica that is down or dropped the connection is retriable, whatever wrapped the error. */
+function replicaError(what: string, err: unknown): My2pgError {
+  const e = err instanceof My2pgError ? err : wrapError(what, err);
+  if (e.retriable) return e;
+  for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) {
+    const { code, message } = c as { code?: unknown; message?: unknown };
+    if ((typeof code === 'string' && OUTAGE_SQLSTATE.test(code)) || (typeof message === 'string' && OUTAGE_MESSAGE.test(message))) {
+      return new My2pgError('UNREACHABLE', e.message, { retriable: true, cause: err });
+    }
+  }
+  return e;
 }

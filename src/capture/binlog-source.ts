@@ -1,5 +1,5 @@
 // Reads binlog events with @vlasky/zongji as an async stream with backpressure: when the
-// consumer falls behind, the replication connection is paused (DESIGN §6.6).
+// consumer falls behind, the replication connection is paused (docs/OPERATIONS.md, "Memory").
 
 import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
 import { My2pgError } from '../core/errors.js';
@@ -191,9 +191,25 @@ function classifyBinlogError(err: Error, start: BinlogPosition, serverId: number
   if (errno === 1045 || errno === 1227 || /access denied/i.test(msg)) {
     return new My2pgError('SOURCE_SETTINGS', `the source refused binlog access: ${msg}. Grant REPLICATION SLAVE, REPLICATION CLIENT, SELECT to the my2pg user.`, { cause: err });
   }
-  const code = (err as { code?: string }).code;
-  const transient = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'ETIMEDOUT';
+  const transient = isConnectionLoss(err);
   return new My2pgError(transient ? 'UNREACHABLE' : 'STREAM', `binlog stream failed: ${msg}`, { retriable: transient, cause: err });
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
+/** Server errors of a server going away: shutting down, connection killed, gone away, lost. */
+const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013]);
+
+/**
+ * A MySQL connection (binlog or query) lost or refused, not refused by the server for a reason a
+ * retry cannot fix: the drivers mark connection-level errors `fatal`, and zongji halts when its
+ * control connection is gone.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number; fatal?: boolean; message?: string } | null;
+  if (!e) return false;
+  if (CONNECTION_CODES.has(e.code ?? '') || CONNECTION_ERRNOS.has(e.errno ?? 0)) return true;
+  if (/^Control connection unavailable/.test(e.message ?? '')) return true;
+  return e.fatal === true && e.errno === undefined;
 }
 
 /** A rows event weighs its rows (a single event can hold hundreds); anything else one. */

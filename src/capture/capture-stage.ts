@@ -1,16 +1,19 @@
 // The capture stage: binlog events → transactions → Maxwell messages → publisher. Positions
 // become durable only with the publisher's commit, and only at transaction boundaries
-// (DESIGN §6.2): restart never begins inside a transaction.
+// (docs/OPERATIONS.md, "How progress is kept"): restart never begins inside a transaction. An
+// outage of the source or the publisher's server restarts the stream from the stored position,
+// within the retry budget ("Outages and retries").
 
 import type { AnyBinlogEvent, QueryEvent, RowsEvent, TableMapEvent } from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
-import { My2pgError } from '../core/errors.js';
+import { Backoff } from '../core/backoff.js';
+import { My2pgError, wrapError } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, jsonNullsJson, type DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
 import type { Publisher } from '../transport/transport.js';
-import { BinlogSource } from './binlog-source.js';
+import { BinlogSource, isConnectionLoss } from './binlog-source.js';
 import { GtidTracker } from './gtid-tracker.js';
 import type { TableFilter } from './filter.js';
 import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from './output-options.js';
@@ -45,6 +48,8 @@ export interface CaptureOptions {
    * (ddlFingerprint) or binlog positions `file:pos` of the statement's transaction.
    */
   ddlSkip?: string[];
+  /** How long one outage is retried before capture fails (`retry_max_ms`). */
+  retryMaxMs?: number;
 }
 
 const SEND_CHUNK = 1000;
@@ -91,23 +96,67 @@ export class CaptureStage {
   /** DDL events of the open transaction (CREATE TABLE … SELECT logs rows after its DDL). */
   private pendingDdl: DdlEventFields[] = [];
 
+  private readonly backoff: Backoff;
+
   constructor(private readonly opts: CaptureOptions) {
     this.output = opts.output ?? DEFAULT_OUTPUT;
+    this.backoff = new Backoff(opts.log, opts.retryMaxMs);
   }
 
   private get heartbeatMs(): number {
     return this.opts.heartbeatMs ?? 1000;
   }
 
+  /**
+   * Streams until stopped. A retriable failure (a connection to the source or to the
+   * publisher's server lost or refused) starts over from the stored position, which only
+   * advances with acknowledged data, so nothing is lost or published twice.
+   */
   async run(): Promise<void> {
-    this.conn = await connectSource(this.opts.sourceUrl);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // What was published since the last commit is dropped: it is read again.
+        if (attempt > 0) await this.opts.publisher.restart?.();
+        await this.streamOnce();
+        return;
+      } catch (err) {
+        if (this.stopping) throw err;
+        await this.backoff.failed('capture', captureError(err));
+        if (this.stopping) return;
+        await this.forgetStream();
+      }
+    }
+  }
+
+  private async streamOnce(): Promise<void> {
+    const conn = await connectSource(this.opts.sourceUrl);
+    // A lost connection fails its next query; without a listener its 'error' would end the process.
+    conn.on('error', () => undefined);
+    this.conn = conn;
     try {
       await this.stream();
     } finally {
       await this.source?.stop();
-      await this.conn.end().catch(() => undefined);
+      this.source = null;
+      await conn.end().catch(() => undefined);
       this.conn = null;
     }
+  }
+
+  /** Before reading again from the stored position: nothing of the abandoned stream is kept. */
+  private async forgetStream(): Promise<void> {
+    await this.buffer.reset();
+    this.txStart = null;
+    this.inTransaction = false;
+    this.primaryKeys.clear();
+    this.tables.clear();
+    this.threadId = null;
+    this.gtids = null;
+    this.publishing = false;
+    this.publishedSince = 0;
+    this.uncommitted = null;
+    this.schemaRecords.clear();
+    this.pendingDdl = [];
   }
 
   /**
@@ -116,6 +165,7 @@ export class CaptureStage {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.backoff.cancel();
     await this.source?.stop();
   }
 
@@ -144,6 +194,7 @@ export class CaptureStage {
     if (this.stopping) return;
     this.source = new BinlogSource({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start, byGtid });
     await this.source.start();
+    this.backoff.recovered();
     while (!this.stopping) {
       const ev = await this.source.next(this.heartbeatMs);
       if (!ev) break;
@@ -589,8 +640,17 @@ export async function connectSource(url: string, extra: mysql.ConnectionOptions 
   try {
     return await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...extra });
   } catch (err) {
-    throw new My2pgError('UNREACHABLE', `cannot connect to the source ${redact(url)}: ${(err as Error).message}`, { retriable: true, cause: err });
+    // Refused credentials are not an outage: retrying cannot fix them.
+    const refused = [1044, 1045, 1698].includes((err as { errno?: number }).errno ?? 0);
+    throw new My2pgError('UNREACHABLE', `cannot connect to the source ${redact(url)}: ${(err as Error).message}`, { retriable: !refused, cause: err });
   }
+}
+
+/** A failure of the stream as a my2pg error: a lost source connection is retriable. */
+function captureError(err: unknown): My2pgError {
+  if (err instanceof My2pgError) return err;
+  if (isConnectionLoss(err)) return new My2pgError('UNREACHABLE', `the source connection was lost: ${(err as Error).message}`, { retriable: true, cause: err });
+  return wrapError('capture', err);
 }
 
 export function redact(url: string): string {

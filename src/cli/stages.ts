@@ -114,6 +114,7 @@ export function captureStage(c: Config, command: string, publisher: Publisher, l
     output,
     filter: new TableFilter(c.include, c.exclude, c.filter),
     ddlSkip: c.ddl_skip,
+    retryMaxMs: c.retry_max_ms,
     publisher,
     log: log.child({ stage: 'capture' }),
   });
@@ -146,7 +147,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
 
 function applyOverKafka(c: Config, log: Logger): Runnable {
   const brokers = need(c, 'kafka', 'apply');
-  const subscriber = new KafkaSubscriber({ brokers, topic: c.topic, group: c.group, partitions: c.topic_partitions, log });
+  const subscriber = new KafkaSubscriber({ brokers, topic: c.topic, group: c.group, retryMaxMs: c.retry_max_ms, log });
   return applyStage(c, subscriber, log);
 }
 
@@ -159,6 +160,7 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
     ddlIndexes: c.ddl_indexes,
     batchMaxRows: c.batch_max_rows,
     batchMaxWaitMs: c.batch_max_wait_ms,
+    retryMaxMs: c.retry_max_ms,
     log: log.child({ stage: 'apply' }),
   });
   return {

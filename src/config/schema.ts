@@ -38,6 +38,7 @@ export const configSchema = z
       .regex(/^[^:\s]+:\d+$/, 'must be a binlog file and offset, e.g. mysql-bin.000003:4')
       .optional(),
     heartbeat_interval_ms: int(0).default(1000),
+    retry_max_ms: int(0).default(300_000),
     output_binlog_position: bool.default(false),
     output_gtid_position: bool.default(false),
     output_server_id: bool.default(false),

@@ -1,4 +1,5 @@
-// Opens a connection to the replica; a failure is the retriable UNREACHABLE error.
+// Opens a connection to the replica; a failure is the UNREACHABLE error, retriable unless the
+// replica refused the credentials or the database (a retry cannot fix those).
 
 import pg from 'pg';
 import { My2pgError } from '../core/errors.js';
@@ -8,7 +9,8 @@ export async function connectReplica(url: string, applicationName?: string): Pro
   try {
     await client.connect();
   } catch (err) {
-    throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${(err as Error).message}`, { retriable: true, cause: err });
+    const refused = ['28P01', '28000', '3D000'].includes((err as { code?: string }).code ?? '');
+    throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${(err as Error).message}`, { retriable: !refused, cause: err });
   }
   return client;
 }

@@ -4,6 +4,7 @@
 // decoding. Same contract as KafkaPublisher: calls reach it in order; begin, send, commit and
 // recordSchemas do not wait for it (a failure fails the next call, as the publisher's own
 // queue does), and at most IN_FLIGHT (thread-channel.ts) batches are not yet queued there.
+// After a failure, restart() makes both sides usable again (capture's outage retries).
 
 import { Worker } from 'node:worker_threads';
 import { errorFromParts, workerFailure, type ErrorParts } from '../core/errors.js';
@@ -25,7 +26,7 @@ export interface MessageColumns {
   broadcasts: boolean[];
 }
 
-type Method = 'connect' | 'begin' | 'commit' | 'flush' | 'storedPosition' | 'recordSchemas' | 'storedSchemas' | 'close';
+type Method = 'connect' | 'begin' | 'commit' | 'flush' | 'storedPosition' | 'recordSchemas' | 'storedSchemas' | 'restart' | 'close';
 
 /** To the worker: a batch of messages, or a publisher call (answered when `id` is set). */
 export type ToPublisherWorker = { t: 'send'; messages: MessageColumns } | { t: 'call'; id?: number; method: Method; args: unknown[] };
@@ -112,6 +113,17 @@ export class KafkaPublisherThread implements Publisher {
     return (await this.call('storedSchemas')) as TableSchema[] | null;
   }
 
+  /**
+   * Drops the open transaction's messages and restarts the thread's publisher (Publisher.restart).
+   * The worker takes calls in order: by its reply, every earlier batch and failure has been seen.
+   */
+  async restart(): Promise<void> {
+    if (this.exited) this.throwIfFailed();
+    this.pending = emptyColumns();
+    await this.call('restart');
+    this.failure = null;
+  }
+
   /** Finishes sending the committed transactions (what was sent of an open one is dropped), then ends the thread. */
   async close(): Promise<void> {
     if (!this.exited) {
@@ -125,7 +137,10 @@ export class KafkaPublisherThread implements Publisher {
     this.throwIfFailed();
     if (this.pending.keys.length === 0) return;
     await this.credits.take(() => this.failure !== null);
-    this.throwIfFailed();
+    if (this.failure) {
+      this.credits.give();
+      throw this.failure;
+    }
     const messages = this.pending;
     this.pending = emptyColumns();
     this.worker.postMessage({ t: 'send', messages } satisfies ToPublisherWorker);
@@ -138,7 +153,7 @@ export class KafkaPublisherThread implements Publisher {
   }
 
   private call(method: Method, ...args: unknown[]): Promise<unknown> {
-    if (method !== 'close') this.throwIfFailed();
+    if (method !== 'close' && method !== 'restart') this.throwIfFailed();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -164,10 +179,14 @@ export class KafkaPublisherThread implements Publisher {
     }
   }
 
+  /** The first failure fails the calls waiting; later ones (of calls posted before a restart) only while the thread is gone. */
   private fail(err: Error): void {
+    const first = this.failure === null;
     this.failure ??= err;
-    for (const w of this.waiting.values()) w.reject(this.failure);
-    this.waiting.clear();
+    if (first || this.exited) {
+      for (const w of this.waiting.values()) w.reject(this.failure);
+      this.waiting.clear();
+    }
     this.credits.wake();
   }
 

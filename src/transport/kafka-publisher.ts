@@ -1,12 +1,14 @@
 // Publishes Maxwell messages to Kafka in Kafka transactions (kafkajs, acks=all). Each Kafka
 // transaction also writes capture's resume position to a compacted positions topic, so data
 // and position become visible together or not at all: a restarted capture never republishes
-// a transaction Kafka acknowledged, and never skips one it did not (DESIGN §6.2).
+// a transaction Kafka acknowledged, and never skips one it did not (docs/OPERATIONS.md).
 //
 // begin/send/commit only queue: one sender hands the queue to Kafka, one produce request at a
 // time (kafkajs numbers an idempotent producer's batches when it sends them, so two requests in
 // flight would clash) and one transaction after the other, while capture goes on decoding. The
 // queue is bounded; a failed request fails the next call and no later transaction is committed.
+// Failures are my2pg errors, retriable when the broker is out (kafka-errors.ts); capture then
+// restart()s the publisher with a new producer, which fences the old one's open transaction.
 
 import { Kafka, logLevel, type Producer, type Transaction } from './kafkajs.js';
 import { readLastValues } from './kafka-log-reader.js';
@@ -16,6 +18,7 @@ import { stringifyJson, parseJson } from '../core/json.js';
 import { schemaFromJson, schemaToJson } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition } from '../core/position.js';
 import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
+import { kafkaError } from './kafka-errors.js';
 import { databaseTopicPattern, ensureTopics, isTemplate, positionsTopic, topicFor, topicPartitions, topicPattern } from './kafka-topics.js';
 import { partitionFor, type PartitionHash } from './partitioner.js';
 import type { Publisher } from './transport.js';
@@ -69,6 +72,8 @@ export class KafkaPublisher implements Publisher {
   /** Partition counts of the data topics known to exist. */
   private partitions = new Map<string, number>();
   private readonly template: boolean;
+  /** Topics with fewer partitions than asked for are reported once, on the first connect. */
+  private checkedPartitions = false;
 
   constructor(private readonly opts: KafkaPublisherOptions) {
     this.template = isTemplate(opts.topic);
@@ -83,21 +88,50 @@ export class KafkaPublisher implements Publisher {
   }
 
   async connect(): Promise<void> {
-    const wanted = [{ topic: positionsTopic(this.opts.topic), partitions: 1, compacted: true }];
-    if (!this.template) wanted.push({ topic: this.opts.topic, partitions: this.opts.partitions, compacted: false });
-    await ensureTopics(this.kafka, wanted);
-    const pattern = this.template ? topicPattern(this.opts.topic) : null;
-    for (const [topic, n] of await topicPartitions(this.kafka)) {
-      if (pattern ? pattern.test(topic) : topic === this.opts.topic) this.partitions.set(topic, n);
+    try {
+      const wanted = [{ topic: positionsTopic(this.opts.topic), partitions: 1, compacted: true }];
+      if (!this.template) wanted.push({ topic: this.opts.topic, partitions: this.opts.partitions, compacted: false });
+      await ensureTopics(this.kafka, wanted);
+      const pattern = this.template ? topicPattern(this.opts.topic) : null;
+      for (const [topic, n] of await topicPartitions(this.kafka)) {
+        if (pattern ? pattern.test(topic) : topic === this.opts.topic) this.partitions.set(topic, n);
+      }
+      if (!this.checkedPartitions) this.warnFewPartitions();
+      this.checkedPartitions = true;
+      this.producer = this.kafka.producer({
+        // Per topic: captures on other topics with the same client id must not fence each other.
+        transactionalId: `my2pg-capture-${this.opts.clientId}@${this.opts.topic}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 120_000,
+      });
+      await this.producer.connect();
+    } catch (err) {
+      throw kafkaError('connecting to Kafka', err);
     }
-    this.producer = this.kafka.producer({
-      // Per topic: captures on other topics with the same client id must not fence each other.
-      transactionalId: `my2pg-capture-${this.opts.clientId}@${this.opts.topic}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 120_000,
-    });
-    await this.producer.connect();
+  }
+
+  /** Capture never adds partitions to an existing topic: it says how to. */
+  private warnFewPartitions(): void {
+    const wanted = this.opts.partitions;
+    for (const [topic, n] of this.partitions) {
+      if (n >= wanted) continue;
+      this.opts.log.warn(
+        { topic, partitions: n, topic_partitions: wanted },
+        `Kafka topic ${topic} has ${n} partition(s), fewer than topic_partitions (${wanted}); capture does not add partitions to an existing topic. ` +
+          `To add them, stop capture, let apply catch up, run kafka-topics.sh --alter --topic ${topic} --partitions ${wanted} --bootstrap-server ${this.opts.brokers[0]}, then start capture again ` +
+          '(a database\'s events then move to another partition, so none may be in flight)',
+      );
+    }
+  }
+
+  /** Starts afresh from what Kafka holds (see Publisher.restart): a new producer, the open transaction dropped. */
+  async restart(): Promise<void> {
+    await this.close().catch(() => undefined);
+    this.producer = null;
+    this.failure = null;
+    this.partitions.clear();
+    await this.connect();
   }
 
   async begin(): Promise<void> {
@@ -164,7 +198,7 @@ export class KafkaPublisher implements Publisher {
         await this.tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       }
     } catch (err) {
-      this.failure = err as Error;
+      this.failure = kafkaError('publishing to Kafka', err);
     }
   }
 
@@ -196,8 +230,12 @@ export class KafkaPublisher implements Publisher {
     }
     const topic = topicFor(this.opts.topic, m.database, m.table);
     if (!this.partitions.has(topic)) {
-      await ensureTopics(this.kafka, [{ topic, partitions: this.opts.partitions }]);
-      this.partitions.set(topic, (await topicPartitions(this.kafka, [topic])).get(topic) ?? this.opts.partitions);
+      try {
+        await ensureTopics(this.kafka, [{ topic, partitions: this.opts.partitions }]);
+        this.partitions.set(topic, (await topicPartitions(this.kafka, [topic])).get(topic) ?? this.opts.partitions);
+      } catch (err) {
+        throw kafkaError(`creating Kafka topic ${topic}`, err);
+      }
     }
     return [topic];
   }
@@ -212,7 +250,12 @@ export class KafkaPublisher implements Publisher {
   }
 
   async storedPosition(): Promise<BinlogPosition | null> {
-    const values = await this.readPositions("capture's stored position", (k) => k === this.opts.clientId);
+    let values: Map<string, string | null>;
+    try {
+      values = await this.readPositions("capture's stored position", (k) => k === this.opts.clientId);
+    } catch (err) {
+      throw kafkaError('reading the stored position from Kafka', err);
+    }
     const value = values.get(this.opts.clientId) ?? null;
     return value === null ? null : (JSON.parse(value) as BinlogPosition);
   }
@@ -233,7 +276,9 @@ export class KafkaPublisher implements Publisher {
 
   async storedSchemas(): Promise<TableSchema[] | null> {
     const marker = schemaKey(this.opts.clientId);
-    const values = await this.readPositions("capture's stored table definitions", (k) => k === marker || k.startsWith(`${marker}/`));
+    const values = await this.readPositions("capture's stored table definitions", (k) => k === marker || k.startsWith(`${marker}/`)).catch((err: unknown) => {
+      throw kafkaError('reading the stored table definitions from Kafka', err);
+    });
     if (!values.get(marker)) return null;
     const out: TableSchema[] = [];
     for (const [k, v] of values) {
@@ -259,7 +304,7 @@ export class KafkaPublisher implements Publisher {
     this.open = false;
     if (this.tx) await this.tx.abort().catch(() => undefined);
     this.tx = null;
-    await this.producer?.disconnect();
+    await this.producer?.disconnect().catch(() => undefined);
     this.producer = null;
   }
 

@@ -3,11 +3,15 @@
 // stores them in the replica, and on each assignment consumption restarts from there, not from
 // the consumer group's offsets, which are committed afterwards only for monitoring. A topic
 // template (`shop_%{table}`) subscribes to every matching topic, including ones created later.
+// Apply never creates the data topics (capture does, with its partition count): it waits for
+// them. A broker outage restarts the consumer, within the retry budget (src/core/backoff.ts).
 
 import { Kafka, logLevel, type Consumer, type Producer } from './kafkajs.js';
+import { Backoff } from '../core/backoff.js';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { kafkaError } from './kafka-errors.js';
 import { deadLetterTopic, ensureTopics, isTemplate, topicPattern } from './kafka-topics.js';
 import type { DeliveredMessage, Subscriber } from './transport.js';
 
@@ -16,9 +20,9 @@ export interface KafkaSubscriberOptions {
   /** A topic, or a template with %{database} and %{table}. */
   topic: string;
   group: string;
-  /** Partitions of the data topic if apply creates it. */
-  partitions: number;
   log: Logger;
+  /** How long one broker outage is retried before apply fails (`retry_max_ms`). */
+  retryMaxMs?: number;
   /** Messages buffered ahead of apply. */
   bufferSize?: number;
   /** How often a template subscription looks for new topics. */
@@ -31,41 +35,69 @@ export class KafkaSubscriber implements Subscriber {
   private consumer: Consumer | null = null;
   private readonly queue: BoundedQueue<DeliveredMessage>;
   private readonly bufferSize: number;
+  /** Where apply resumes each `topic:partition`: the next offset it has committed. */
   private readonly positions = new Map<string, string>();
+  /**
+   * The next offset after the last message queued, per `topic:partition`. A new consumer (a new
+   * topic, a broker outage) continues there: what is queued is delivered once, nothing is skipped.
+   */
+  private readonly queuedNext = new Map<string, bigint>();
+  /** Counts consumers: a replaced consumer's last batch queues nothing more. */
+  private generation = 0;
   private failure: Error | null = null;
   private topics = new Set<string>();
   private refresh: NodeJS.Timeout | null = null;
+  /** One consumer restart at a time (a new topic, a crash). */
+  private restarting: Promise<void> = Promise.resolve();
   private deadLetterProducer: Producer | null = null;
   private stopped = false;
+  private readonly backoff: Backoff;
 
   constructor(private readonly opts: KafkaSubscriberOptions) {
     this.stream = `kafka:${opts.group}`;
     this.kafka = new Kafka({ clientId: `my2pg-apply-${opts.group}`, brokers: opts.brokers, logLevel: logLevel.NOTHING });
     this.bufferSize = opts.bufferSize ?? 50_000;
     this.queue = new BoundedQueue(this.bufferSize);
+    this.backoff = new Backoff(opts.log, opts.retryMaxMs);
   }
 
+  /** Waits for the topic (capture creates it), then consumes; a broker outage is retried. */
   async start(stored: Map<string, string>): Promise<void> {
     for (const [p, o] of stored) this.positions.set(p, o);
-    try {
-      if (!isTemplate(this.opts.topic)) await ensureTopics(this.kafka, [{ topic: this.opts.topic, partitions: this.opts.partitions }]);
-      await this.startConsumer();
-    } catch (err) {
-      throw new My2pgError('UNREACHABLE', `cannot consume ${this.opts.topic} from Kafka: ${(err as Error).message}`, { retriable: true, cause: err });
+    for (;;) {
+      try {
+        await this.waitForTopic();
+        if (!this.stopped) await this.startConsumer();
+        break;
+      } catch (err) {
+        await this.consumer?.disconnect().catch(() => undefined);
+        await this.backoff.failed('consuming from Kafka', kafkaError(`cannot consume ${this.opts.topic} from Kafka`, err));
+      }
     }
     if (isTemplate(this.opts.topic)) {
       this.refresh = setInterval(() => void this.checkNewTopics(), this.opts.topicRefreshMs ?? 5000);
     }
   }
 
-  /** The topics to consume: the topic itself, or every existing topic matching the template. */
+  /** A topic (not a template) that does not exist yet: waits, saying so once, until it does or apply stops. */
+  private async waitForTopic(): Promise<void> {
+    if (isTemplate(this.opts.topic)) return;
+    let logged = false;
+    while (!this.stopped && (await this.currentTopics()).size === 0) {
+      if (!logged) this.opts.log.info({ topic: this.opts.topic }, `waiting for Kafka topic ${this.opts.topic}: capture creates it when it starts`);
+      logged = true;
+      await this.backoff.pause(1000);
+    }
+  }
+
+  /** The existing topics to consume: the topic itself, or every topic matching the template. */
   private async currentTopics(): Promise<Set<string>> {
-    if (!isTemplate(this.opts.topic)) return new Set([this.opts.topic]);
     const admin = this.kafka.admin();
     await admin.connect();
     try {
+      const template = isTemplate(this.opts.topic);
       const pattern = topicPattern(this.opts.topic);
-      return new Set((await admin.listTopics()).filter((t) => pattern.test(t)));
+      return new Set((await admin.listTopics()).filter((t) => (template ? pattern.test(t) : t === this.opts.topic)));
     } finally {
       await admin.disconnect();
     }
@@ -73,6 +105,7 @@ export class KafkaSubscriber implements Subscriber {
 
   private async startConsumer(): Promise<void> {
     this.topics = await this.currentTopics();
+    const generation = ++this.generation;
     const consumer = this.kafka.consumer({
       groupId: this.opts.group,
       readUncommitted: false,
@@ -80,31 +113,38 @@ export class KafkaSubscriber implements Subscriber {
       // A crashed apply's partitions move to its replacement after this long.
       sessionTimeout: 10_000,
       heartbeatInterval: 2_000,
+      // Metadata requests for a missing topic must not create it (with the broker's partition count).
+      allowAutoTopicCreation: false,
+      // A crash restarts the consumer here (onCrash), within the retry budget.
+      retry: { restartOnFailure: async () => false },
     });
     this.consumer = consumer;
-    await consumer.connect();
-    if (this.topics.size > 0) await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const p of partitions) {
-          const offset = this.positions.get(`${topic}:${p}`);
+          const part = `${topic}:${p}`;
+          const offset = this.queuedNext.get(part)?.toString() ?? this.positions.get(part);
           if (offset !== undefined) consumer.seek({ topic, partition: p, offset });
         }
       }
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) {
-        this.failure = payload.error;
-        this.queue.close();
-      }
+      if (generation === this.generation) void this.restartConsumer(() => this.onCrash(payload.error));
     });
+    await consumer.connect();
     if (this.topics.size === 0) return;
+    await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, isRunning, isStale, heartbeat }) => {
+        this.backoff.recovered();
         const part = `${batch.topic}:${batch.partition}`;
         for (const m of batch.messages) {
-          if (!isRunning() || isStale()) return;
+          if (!isRunning() || isStale() || generation !== this.generation) return;
+          const offset = BigInt(m.offset);
+          const next = this.queuedNext.get(part);
+          if (next !== undefined && offset < next) continue;
+          this.queuedNext.set(part, offset + 1n);
           // push() waits while apply is behind (backpressure); heartbeats keep the membership.
           // With room in the queue it adds the message at once: no await (a microtask) per message.
           const pushed = this.queue.push({ value: m.value?.toString('utf8') ?? '', part, position: m.offset }, heartbeat);
@@ -115,22 +155,53 @@ export class KafkaSubscriber implements Subscriber {
     });
   }
 
-  /** New topics matching the template: restart the consumer with them (positions are in Postgres). */
+  /** Runs `before`, then replaces the consumer; a failure is retried within the budget, or fails apply. */
+  private restartConsumer(before: () => Promise<void>): Promise<void> {
+    this.restarting = this.restarting.then(async () => {
+      try {
+        await before();
+        for (;;) {
+          if (this.stopped) return;
+          try {
+            await this.consumer?.disconnect().catch(() => undefined);
+            if (!this.stopped) await this.startConsumer();
+            return;
+          } catch (err) {
+            await this.backoff.failed('consuming from Kafka', kafkaError(`cannot consume ${this.opts.topic} from Kafka`, err));
+          }
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        this.failure = err as Error;
+        this.queue.close();
+      }
+    });
+    return this.restarting;
+  }
+
+  /** The consumer crashed (kafkajs does not restart it): retried after the backoff's delay when the broker is out. */
+  private async onCrash(error: Error): Promise<void> {
+    await this.backoff.failed('consuming from Kafka', kafkaError('the Kafka consumer failed', error));
+  }
+
+  /** New topics matching the template: a new consumer with them continues where the queue ends. */
   private async checkNewTopics(): Promise<void> {
+    let now: Set<string>;
     try {
-      const now = await this.currentTopics();
-      if ([...now].every((t) => this.topics.has(t)) || this.stopped) return;
-      this.opts.log.info({ topics: [...now].filter((t) => !this.topics.has(t)) }, 'new topics match the template; resubscribing');
-      await this.consumer?.disconnect();
-      if (!this.stopped) await this.startConsumer();
+      now = await this.currentTopics();
     } catch (err) {
       this.opts.log.warn({ error: (err as Error).message }, 'could not refresh the topic list');
+      return;
     }
+    if ([...now].every((t) => this.topics.has(t)) || this.stopped) return;
+    this.opts.log.info({ topics: [...now].filter((t) => !this.topics.has(t)) }, 'new topics match the template; resubscribing');
+    await this.restartConsumer(async () => undefined);
   }
 
   async nextBatch(maxRows: number, maxWaitMs: number): Promise<DeliveredMessage[]> {
     const batch = await this.queue.take(maxRows, maxWaitMs);
     if (batch.length === 0 && this.failure) {
+      if (this.failure instanceof My2pgError) throw this.failure;
       throw new My2pgError('STREAM', `Kafka consumer failed: ${this.failure.message}`, { retriable: false, cause: this.failure });
     }
     return batch;
@@ -175,6 +246,7 @@ export class KafkaSubscriber implements Subscriber {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.backoff.cancel();
     if (this.refresh) clearInterval(this.refresh);
     this.queue.close();
     await this.consumer?.disconnect().catch(() => undefined);

@@ -28,6 +28,11 @@ export interface Publisher {
   recordSchemas?(records: SchemaRecord[], at: BinlogPosition): Promise<void>;
   /** The definitions stored with `storedPosition()`, or null when none were ever stored. */
   storedSchemas?(): Promise<TableSchema[] | null>;
+  /**
+   * Before capture reads again from `storedPosition()` (after an outage): drops the open
+   * transaction, finishes the committed ones when it can, and after a failure starts afresh.
+   */
+  restart?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -96,6 +96,7 @@ export async function waitFor(what: string, cond: () => Promise<boolean>, timeou
   while (Date.now() < deadline) {
     try {
       if (await cond()) return;
+      lastErr = null;
     } catch (err) {
       lastErr = err;
     }

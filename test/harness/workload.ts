@@ -54,11 +54,16 @@ export class Workload {
   transactions = 0;
 
   constructor(
-    private readonly conn: mysql.Connection,
+    private conn: mysql.Connection,
     private readonly db: string,
     seed = 42,
   ) {
     this.rand = rng(seed);
+  }
+
+  /** Goes on through another connection (the source was restarted). */
+  useConnection(conn: mysql.Connection): void {
+    this.conn = conn;
   }
 
   private pick<T>(items: T[]): T | undefined {
