@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { connectReplica } from '../target/connect.js';
 import { Backoff } from '../core/backoff.js';
-import { My2pgError, wrapError } from '../core/errors.js';
+import { My2pgError, outageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { migrateControlSchema } from '../target/control-schema.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
@@ -29,13 +29,6 @@ export interface ApplyStageOptions {
   /** How long one outage of the replica is retried before apply fails (`retry_max_ms`). */
   retryMaxMs?: number;
 }
-
-/**
- * SQLSTATEs of a replica that is down, restarting or has dropped the connection: connection
- * exceptions (class 08), shutdown and start-up (57P01-57P03), too many connections (53300).
- */
-const OUTAGE_SQLSTATE = /^(08|57P0[123]$|53300$)/;
-const OUTAGE_MESSAGE = /Connection terminated|connection error and is not queryable|Client was closed/;
 
 export class ApplyStage {
   private client: pg.Client | null = null;
@@ -122,7 +115,7 @@ export class ApplyStage {
         if (this.stopping) throw err;
         await this.close();
         this.applier = null;
-        await this.backoff.failed(what, replicaError(what, err));
+        await this.backoff.failed(what, outageError(what, err));
       }
     }
   }
@@ -144,17 +137,4 @@ export class ApplyStage {
     }
     return fn(this.client);
   }
-}
-
-/** A replica that is down or dropped the connection is retriable, whatever wrapped the error. */
-function replicaError(what: string, err: unknown): My2pgError {
-  const e = err instanceof My2pgError ? err : wrapError(what, err);
-  if (e.retriable) return e;
-  for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) {
-    const { code, message } = c as { code?: unknown; message?: unknown };
-    if ((typeof code === 'string' && OUTAGE_SQLSTATE.test(code)) || (typeof message === 'string' && OUTAGE_MESSAGE.test(message))) {
-      return new My2pgError('UNREACHABLE', e.message, { retriable: true, cause: err });
-    }
-  }
-  return e;
 }

@@ -14,7 +14,8 @@ import { CaptureStage } from '../capture/capture-stage.js';
 import { TableFilter } from '../capture/filter.js';
 import type { OutputOptions } from '../capture/output-options.js';
 import type { Config } from '../config/schema.js';
-import { errorFromParts, My2pgError, workerFailure } from '../core/errors.js';
+import { Backoff } from '../core/backoff.js';
+import { errorFromParts, My2pgError, outageError, workerFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { connectReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
@@ -348,7 +349,17 @@ async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
           tables.push(...(await b.includedTables(new TableFilter(c.include, c.exclude, c.filter))));
         }
         const names = new Set(tables.map((t) => tableKey(t.db, t.table)));
-        await b.run([...tables, ...unfinished.filter((t) => !names.has(tableKey(t.db, t.table)))]);
+        // An outage of either server is ridden out like the stream's: run again, it resumes.
+        const backoff = new Backoff(log, c.retry_max_ms);
+        for (;;) {
+          try {
+            await b.run([...tables, ...unfinished.filter((t) => !names.has(tableKey(t.db, t.table)))]);
+            break;
+          } catch (err) {
+            if (stopped) throw err;
+            await backoff.failed('the first-start bootstrap', outageError('bootstrapping', err));
+          }
+        }
         if (pending && !stopped) {
           const replica = await connectReplica(targetUrl);
           try {

@@ -38,6 +38,30 @@ function isTransient(err: unknown): boolean {
   return typeof code === 'string' && TRANSIENT_CODES.has(code);
 }
 
+/**
+ * SQLSTATEs of a Postgres that is down, restarting or has dropped the connection: connection
+ * exceptions (class 08), shutdown and start-up (57P01-57P03), too many connections (53300).
+ */
+const OUTAGE_SQLSTATE = /^(08|57P0[123]$|53300$)/;
+/** The same outages as messages only (errors that crossed a thread or a job queue as text). */
+const OUTAGE_MESSAGE =
+  /Connection terminated|connection error and is not queryable|Client was closed|terminating connection due to|the database system is (starting up|shutting down|in recovery mode)|Connection lost: The server closed the connection|ECONNREFUSED|ECONNRESET/;
+
+/**
+ * `err` with what we were doing; retriable when a server is out (down, restarting, or it dropped
+ * the connection), whatever wrapped the error on its way here (docs/OPERATIONS.md "Outages and retries").
+ */
+export function outageError(what: string, err: unknown): My2pgError {
+  const e = err instanceof My2pgError ? err : wrapError(what, err);
+  if (e.retriable) return e;
+  for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) {
+    const { code, message } = c as { code?: unknown; message?: unknown };
+    const outage = (typeof code === 'string' && (OUTAGE_SQLSTATE.test(code) || TRANSIENT_CODES.has(code))) || (typeof message === 'string' && OUTAGE_MESSAGE.test(message));
+    if (outage) return new My2pgError('UNREACHABLE', e.message, { retriable: true, cause: err });
+  }
+  return e;
+}
+
 /** Process exit codes: distinct per failure class so supervisors can tell them apart. */
 export const EXIT_CODES: Record<ErrorCode | 'INTERNAL', number> = {
   CONFIG: 2,

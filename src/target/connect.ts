@@ -12,5 +12,8 @@ export async function connectReplica(url: string, applicationName?: string): Pro
     const refused = ['28P01', '28000', '3D000'].includes((err as { code?: string }).code ?? '');
     throw new My2pgError('UNREACHABLE', `cannot connect to the replica: ${(err as Error).message}`, { retriable: !refused, cause: err });
   }
+  // A connection the server drops while it is idle (a restart) emits 'error', which would end
+  // the process; the next query on it fails instead, and its caller retries or reports that.
+  client.on('error', () => undefined);
   return client;
 }

@@ -80,6 +80,13 @@ async function restartMariadb(f: PipelineFixture, w: Workload): Promise<void> {
   w.useConnection(f.conn);
 }
 
+/** assertReplicaConverges, showing the end of the processes' logs when it does not. */
+async function converges(f: PipelineFixture, procs: My2pgProcess[]): Promise<void> {
+  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000).catch((err: Error) => {
+    assert.fail(`${err.message}\n${procs.map((p) => p.log().slice(-6000)).join('\n---\n')}`);
+  });
+}
+
 function assertStartedOnce(procs: My2pgProcess[]): void {
   for (const p of procs) {
     assert.equal(p.child.exitCode, null, `a my2pg process exited:\n${p.log()}`);
@@ -106,7 +113,7 @@ test('capture and apply over Kafka ride out Kafka, Postgres and MariaDB outages'
   await kafka.restart();
   await sleep(2000);
   await bg.stop();
-  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000);
+  await converges(f, [cap, app]);
 
   // (b) Postgres crashes and is down for 10 s while rows flow.
   bg = workInBackground(w);
@@ -115,13 +122,13 @@ test('capture and apply over Kafka ride out Kafka, Postgres and MariaDB outages'
   await sleep(10_000);
   await postgres.restart();
   await bg.stop();
-  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000);
+  await converges(f, [cap, app]);
 
   // (c) MariaDB is killed and started again.
   for (let i = 0; i < 50; i++) await w.step();
   await restartMariadb(f, w);
   for (let i = 0; i < 100; i++) await w.step();
-  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000);
+  await converges(f, [cap, app]);
 
   assertStartedOnce([cap, app]);
   assert.equal(await cap.kill('SIGTERM'), 0, cap.log());
@@ -143,12 +150,12 @@ test('run without Kafka rides out Postgres and MariaDB outages', { timeout: 600_
   await sleep(10_000);
   await postgres.restart();
   await bg.stop();
-  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000);
+  await converges(f, [run]);
 
   for (let i = 0; i < 50; i++) await w.step();
   await restartMariadb(f, w);
   for (let i = 0; i < 100; i++) await w.step();
-  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000);
+  await converges(f, [run]);
 
   assertStartedOnce([run]);
   assert.equal(await run.kill('SIGTERM'), 0, run.log());

@@ -39,7 +39,9 @@ test('three apply processes share 6 partitions; one killed, one joining: the rep
   await sleep(3000);
   for (let i = 0; i < 300; i++) await step();
 
-  await assertReplicaConverges(f, [...WORKLOAD_TABLES, ...EXTRA], 180_000);
+  await assertReplicaConverges(f, [...WORKLOAD_TABLES, ...EXTRA], 120_000).catch((err: Error) => {
+    assert.fail(`${err.message}\n${[cap, ...applies].map((p) => p.log().slice(-4000)).join('\n---\n')}`);
+  });
   for (const p of [applies[0], applies[2], applies[3]]) assert.equal(p.child.exitCode, null, `an apply died:\n${p.log()}`);
   assert.equal(cap.child.exitCode, null, `capture died:\n${cap.log()}`);
   const client = pgClient(f.pg.url);
@@ -48,7 +50,5 @@ test('three apply processes share 6 partitions; one killed, one joining: the rep
   await client.end();
   console.log(`# partitions applied: ${parts.rows.map((r) => r.part).join(', ')}`);
   assert.ok(parts.rows.length >= 3, `only ${parts.rows.length} partitions were applied`);
-  const worked = [applies[0], applies[2], applies[3]].filter((p) => /batch|applied/.test(p.log())).length;
-  console.log(`# apply processes that applied something: ${worked} of the 3 alive`);
   await Promise.all([cap.kill(), ...[applies[0], applies[2], applies[3]].map((p) => p.kill())]);
 });
