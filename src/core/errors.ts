@@ -45,7 +45,7 @@ function isTransient(err: unknown): boolean {
 const OUTAGE_SQLSTATE = /^(08|57P0[123]$|53300$)/;
 /** The same outages as messages only (errors that crossed a thread or a job queue as text). */
 const OUTAGE_MESSAGE =
-  /Connection terminated|connection error and is not queryable|Client was closed|terminating connection due to|the database system is (starting up|shutting down|in recovery mode)|Connection lost: The server closed the connection|ECONNREFUSED|ECONNRESET/;
+  /Connection terminated|connection error and is not queryable|Client was closed|terminating connection due to|the database system is (starting up|shutting down|in recovery mode)|Connection lost: The server closed the connection|Can't add new command when connection is in closed state|ECONNREFUSED|ECONNRESET/;
 
 /**
  * `err` with what we were doing; retriable when a server is out (down, restarting, or it dropped

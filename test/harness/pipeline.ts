@@ -77,12 +77,12 @@ export async function assertReplicaConverges(f: PipelineFixture, tables: string[
       const s = last[t];
       assert.ok(s, `table ${t} was never compared`);
       console.log(`# ${t}: ${s.source.length} source rows, ${s.replica.length} replica rows`);
-      assert.equal(s.replica.length, s.source.length, `${t}: row count`);
       const inReplica = new Set(s.replica);
       const inSource = new Set(s.source);
       const missing = s.source.filter((r) => !inReplica.has(r)).slice(0, 3);
       const extra = s.replica.filter((r) => !inSource.has(r)).slice(0, 3);
-      assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${t} differs`);
+      assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${t} differs (${s.source.length} source rows, ${s.replica.length} replica rows)`);
+      assert.equal(s.replica.length, s.source.length, `${t}: row count`);
     }
   } finally {
     await client.end();
