@@ -16,13 +16,14 @@ import { captureStage, embeddedStore } from './stages.js';
 /**
  * After an outage capture reads again from the cursor committed in the replica, behind what it
  * had already handed to apply: those messages (same cursors) are not handed over twice.
+ * Heartbeats always are: an idle source repeats the same position, and each one moves the lag.
  */
 class ResumingThreadPublisher extends ThreadPublisher {
   private last: EventCursor | null = null;
 
   override send(messages: StreamMessage[]): Promise<void> {
     const last = this.last;
-    const fresh = last === null ? messages : messages.filter((m) => m.cursor && compareCursors(m.cursor, last) > 0);
+    const fresh = last === null ? messages : messages.filter((m) => m.broadcast || (m.cursor && compareCursors(m.cursor, last) > 0));
     const end = fresh.at(-1)?.cursor;
     if (end) this.last = end;
     return super.send(fresh);

@@ -38,7 +38,7 @@ test('an idle source keeps the heartbeat fresh in the replica (run without Kafka
   const f = fixture();
   const run = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--heartbeat-interval-ms', '500']);
   const embedded = async () => (await heartbeats(f.pg.url)).filter((b) => b.stream === 'binlog');
-  await waitFor('a heartbeat', async () => (await embedded()).length === 1, 60_000);
+  await waitFor('a heartbeat', async () => (await embedded()).length === 1, 60_000).catch((err: Error) => assert.fail(`${err.message}\n${run.log()}`));
   // Nothing is written: every heartbeat from now on is at the same binlog position.
   for (let i = 0; i < 6; i++) {
     await sleep(1000);
