@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { connectReplica } from '../target/connect.js';
 import { Backoff } from '../core/backoff.js';
-import { My2pgError, outageError } from '../core/errors.js';
+import { outageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { migrateControlSchema } from '../target/control-schema.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
