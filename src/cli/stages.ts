@@ -133,16 +133,28 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     heapMb: heapCapMb(),
   });
   const stage = captureStage(c, 'capture', publisher, log, outputOptions(c));
+  const backoff = new Backoff(log, c.retry_max_ms);
   return {
     run: async () => {
       try {
-        await publisher.connect();
+        // A broker that is down when capture starts is waited for, like one that goes down later.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await (attempt === 0 ? publisher.connect() : publisher.restart());
+            break;
+          } catch (err) {
+            await backoff.failed('connecting to Kafka', outageError('connecting to Kafka', err));
+          }
+        }
         await stage.run();
       } finally {
         await publisher.close();
       }
     },
-    stop: () => stage.stop(),
+    stop: async () => {
+      backoff.cancel();
+      await stage.stop();
+    },
   };
 }
 

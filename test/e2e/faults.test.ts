@@ -161,3 +161,27 @@ test('run without Kafka rides out Postgres and MariaDB outages', { timeout: 600_
   assert.equal(await run.kill('SIGTERM'), 0, run.log());
   await f.conn.end();
 });
+
+test('capture and apply started while the Kafka broker is down wait for it', { timeout: 300_000 }, async () => {
+  const f = await fixture();
+  const topic = `down_${randomSuffix()}`;
+  const common = ['--kafka', kafka.url, '--topic', topic];
+  await kafka.crash();
+  const cap = start(['capture', '--source', mariadb.url, '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
+  const app = start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, ...common]);
+  // kafkajs retries the first connection itself for a while; past that, capture's backoff does.
+  await waitFor('capture to retry', async () => /connecting to Kafka failed; retrying/.test(cap.log()), 150_000, 500).catch((err: Error) =>
+    assert.fail(`${err.message}\n${cap.log()}`),
+  );
+  assert.equal(cap.child.exitCode, null, `capture gave up on the broker:\n${cap.log()}`);
+  await kafka.restart();
+  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 120_000).catch((err: Error) => assert.fail(`${err.message}\n${cap.log()}`));
+  await createWorkloadTables(f.conn, f.db);
+  const w = new Workload(f.conn, f.db, 24);
+  for (let i = 0; i < 50; i++) await w.step();
+  await converges(f, [cap, app]);
+  for (const p of [cap, app]) assert.equal(p.child.exitCode, null, p.log());
+  assert.equal(await cap.kill('SIGTERM'), 0, cap.log());
+  assert.equal(await app.kill('SIGTERM'), 0, app.log());
+  await f.conn.end();
+});
