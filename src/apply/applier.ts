@@ -42,6 +42,12 @@ function refusedForGood(err: unknown): boolean {
   return typeof code === 'string' && PERMANENT_SQLSTATE.test(code);
 }
 
+/** A unique violation on Postgres' own catalog: two sessions created the same object at once. */
+function createdConcurrently(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && typeof e.constraint === 'string' && e.constraint.startsWith('pg_');
+}
+
 /** A table's row events waiting to be merged, with the messages they came in. */
 interface Pending {
   events: RowEvent[];
@@ -358,6 +364,11 @@ export class Applier {
         if (t.notes.length > 0) this.opts.log.warn({ database: ev.database, table: ev.table, notes: t.notes }, 'DDL applied with differences the replica cannot express');
       });
     } catch (err) {
+      if (createdConcurrently(err)) {
+        // Another apply (a consumer group shares a replica) created the same schema or table
+        // at the same moment: IF NOT EXISTS does not cover that. The batch is applied again.
+        throw new My2pgError('TARGET', `${ev.type} of ${ev.database}${ev.table ? `.${ev.table}` : ''} met a concurrent creator: ${(err as Error).message}`, { retriable: true, cause: err });
+      }
       if (!refusedForGood(err) || ev.table === undefined) throw err;
       const error = (err as Error).message;
       await this.parked.stop({ database: ev.database, table: ev.table, kind: 'ddl', position: m.position, statement: ev.sql, error });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Applier, prepareBatch, type PreparedMessage } from '../../src/apply/applier.js';
+import { My2pgError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { encodeDdlEvent, encodeHeartbeat, encodeRowEvent } from '../../src/core/maxwell.js';
 import { REPLAY_PAGE } from '../../src/apply/parked-events.js';
@@ -426,4 +427,28 @@ test('changes encoded ahead are used only while their inputs hold, and their los
   await applier.applyBatch(later);
   assert.deepEqual(await rows('SELECT id, n, extra FROM shop.ahead ORDER BY id'), [['2', '4', null], ['3', '5', null]]);
   assert.equal(losses(), 1);
+});
+
+test('a schema another apply creates at the same moment fails the batch as retriable, and it applies again', async () => {
+  const other = pgClient(db.url);
+  await other.connect();
+  try {
+    await other.query('BEGIN');
+    await other.query('CREATE SCHEMA race');
+    const batch = tx(encodeDdlEvent({ type: 'database-create', database: 'Race', ts: 1, sql: 'CREATE DATABASE Race' }));
+    const first = applier.applyBatch(batch).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await other.query('COMMIT');
+    const err = await first;
+    assert.ok(err instanceof My2pgError, `expected a retriable error, got ${String(err)}`);
+    assert.equal(err.retriable, true, err.message);
+    assert.match(err.message, /concurrent creator/);
+    await applier.applyBatch(batch);
+    assert.deepEqual(await rows("SELECT count(*) FROM _my2pg.stopped_tables WHERE source_db = 'Race'"), [['0']]);
+  } finally {
+    await other.end();
+  }
 });
