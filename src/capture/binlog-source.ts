@@ -2,7 +2,7 @@
 // consumer falls behind, the replication connection is paused (docs/OPERATIONS.md, "Memory").
 
 import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
-import { My2pgError } from '../core/errors.js';
+import { isTransient, My2pgError } from '../core/errors.js';
 import type { BinlogPosition } from '../core/position.js';
 import { markRawText } from './row-encoder.js';
 
@@ -195,7 +195,6 @@ function classifyBinlogError(err: Error, start: BinlogPosition, serverId: number
   return new My2pgError(transient ? 'UNREACHABLE' : 'STREAM', `binlog stream failed: ${msg}`, { retriable: transient, cause: err });
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
 /** Server errors of a server going away: shutting down, connection killed, gone away, lost. */
 const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013]);
 
@@ -207,7 +206,7 @@ const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013]);
 export function isConnectionLoss(err: unknown): boolean {
   const e = err as { code?: string; errno?: number; fatal?: boolean; message?: string } | null;
   if (!e) return false;
-  if (CONNECTION_CODES.has(e.code ?? '') || CONNECTION_ERRNOS.has(e.errno ?? 0)) return true;
+  if (isTransient(e) || CONNECTION_ERRNOS.has(e.errno ?? 0)) return true;
   if (/^Control connection unavailable/.test(e.message ?? '')) return true;
   return e.fatal === true && e.errno === undefined;
 }

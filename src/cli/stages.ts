@@ -15,9 +15,9 @@ import { TableFilter } from '../capture/filter.js';
 import type { OutputOptions } from '../capture/output-options.js';
 import type { Config } from '../config/schema.js';
 import { Backoff } from '../core/backoff.js';
-import { errorFromParts, My2pgError, outageError, workerFailure } from '../core/errors.js';
+import { errorFromParts, My2pgError, workerFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { connectReplica } from '../target/connect.js';
+import { withReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../target/control-schema.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
@@ -138,14 +138,7 @@ function captureOverKafka(c: Config, log: Logger): Runnable {
     run: async () => {
       try {
         // A broker that is down when capture starts is waited for, like one that goes down later.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await (attempt === 0 ? publisher.connect() : publisher.restart());
-            break;
-          } catch (err) {
-            await backoff.failed('connecting to Kafka', outageError('connecting to Kafka', err));
-          }
-        }
+        await backoff.retry('connecting to Kafka', (attempt) => (attempt === 0 ? publisher.connect() : publisher.restart()));
         await stage.run();
       } finally {
         await publisher.close();
@@ -194,15 +187,11 @@ function applyStage(c: Config, subscriber: ConstructorParameters<typeof ApplySta
  */
 export function embeddedStore(c: Config): { position: () => Promise<BinlogPosition | null>; schemas: () => Promise<TableSchema[] | null> } {
   const targetUrl = need(c, 'target', 'run');
-  const withClient = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = await connectReplica(targetUrl);
-    try {
+  const withClient = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> =>
+    withReplica(targetUrl, async (client) => {
       await migrateControlSchema(client);
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  };
+      return fn(client);
+    });
   return {
     position: () => withClient(async (client) => resumePosition((await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null)),
     schemas: () => withClient((client) => readSourceSchemas(client, EMBEDDED_STREAM)),
@@ -333,56 +322,34 @@ function bootstrapWorker(c: Config, log: Logger): Runnable {
 async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
   const stream = c.kafka ? `kafka:${c.group}` : EMBEDDED_STREAM;
   const targetUrl = need(c, 'target', 'run');
-  const client = await connectReplica(targetUrl);
-  let pending: boolean;
-  let unfinished: Array<{ db: string; table: string }>;
-  try {
+  const { pending, unfinished } = await withReplica(targetUrl, async (client) => {
     await migrateControlSchema(client);
     if (c.initial_bootstrap && (await readCheckpoints(client, stream, false)).size === 0) await recordInitialBootstrap(client, stream);
-    pending = await initialBootstrapPending(client, stream);
-    unfinished = (await listBootstraps(client)).filter((b) => b.state === 'copying').map((b) => ({ db: b.sourceDb, table: b.sourceTable }));
-  } finally {
-    await client.end();
-  }
+    return {
+      pending: await initialBootstrapPending(client, stream),
+      unfinished: (await listBootstraps(client)).filter((b) => b.state === 'copying').map((b) => ({ db: b.sourceDb, table: b.sourceTable })),
+    };
+  });
   if (!pending && unfinished.length === 0) return [];
   let stopped = false;
   const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'run'), waitForTables: true });
+  // An outage of either server is ridden out like the stream's: the bootstrap runs again and resumes.
+  const backoff = new Backoff(log, c.retry_max_ms);
   return [
     {
       run: async () => {
         const tables: Array<{ db: string; table: string }> = [];
         if (pending) {
-          const replica = await connectReplica(targetUrl);
-          try {
-            await waitForStreamStart(replica, stream, () => stopped);
-          } finally {
-            await replica.end();
-          }
+          await withReplica(targetUrl, (client) => waitForStreamStart(client, stream, () => stopped));
           tables.push(...(await b.includedTables(new TableFilter(c.include, c.exclude, c.filter))));
         }
         const names = new Set(tables.map((t) => tableKey(t.db, t.table)));
-        // An outage of either server is ridden out like the stream's: run again, it resumes.
-        const backoff = new Backoff(log, c.retry_max_ms);
-        for (;;) {
-          try {
-            await b.run([...tables, ...unfinished.filter((t) => !names.has(tableKey(t.db, t.table)))]);
-            break;
-          } catch (err) {
-            if (stopped) throw err;
-            await backoff.failed('the first-start bootstrap', outageError('bootstrapping', err));
-          }
-        }
-        if (pending && !stopped) {
-          const replica = await connectReplica(targetUrl);
-          try {
-            await finishInitialBootstrap(replica, stream);
-          } finally {
-            await replica.end();
-          }
-        }
+        await backoff.retry('the first-start bootstrap', () => b.run([...tables, ...unfinished.filter((t) => !names.has(tableKey(t.db, t.table)))]));
+        if (pending && !stopped) await withReplica(targetUrl, (client) => finishInitialBootstrap(client, stream));
       },
       stop: async () => {
         stopped = true;
+        backoff.cancel();
         b.stop();
       },
     },

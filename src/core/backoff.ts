@@ -2,7 +2,7 @@
 // is retried after a delay that doubles from 200 ms up to 10 s, each retry logged once at warn,
 // until `retry_max_ms` has passed since the outage began; then the stage gives up (exit code 3).
 
-import { My2pgError } from './errors.js';
+import { My2pgError, outageError } from './errors.js';
 import type { Logger } from './logger.js';
 
 const FIRST_DELAY_MS = 200;
@@ -40,6 +40,20 @@ export class Backoff {
     const delayMs = Math.min(FIRST_DELAY_MS * 2 ** this.attempt++, MAX_DELAY_MS, this.budgetMs - outageMs);
     this.log.warn({ error: err.message, attempt: this.attempt, delayMs, outageMs }, `${what} failed; retrying in ${delayMs} ms`);
     await this.pause(delayMs);
+  }
+
+  /**
+   * Runs `fn` (given the attempt number, 0 first) until it succeeds: each failure goes through
+   * failed() as an outage of `what` (outageError), so only outages are retried.
+   */
+  async retry<T>(what: string, fn: (attempt: number) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn(attempt);
+      } catch (err) {
+        await this.failed(what, outageError(what, err));
+      }
+    }
   }
 
   /** The server works again: the next failure begins a new outage. */

@@ -33,7 +33,8 @@ export function wrapError(context: string, err: unknown): My2pgError {
 
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
 
-function isTransient(err: unknown): boolean {
+/** A socket-level failure (refused, reset, timed out, lost): the server is out, not refusing. */
+export function isTransient(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && TRANSIENT_CODES.has(code);
 }

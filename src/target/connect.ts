@@ -17,3 +17,13 @@ export async function connectReplica(url: string, applicationName?: string): Pro
   client.on('error', () => undefined);
   return client;
 }
+
+/** Runs `fn` on a connection of its own to the replica, closed afterwards. */
+export async function withReplica<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectReplica(url);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
