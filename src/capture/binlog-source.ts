@@ -1,7 +1,7 @@
 // Reads binlog events with @vlasky/zongji as an async stream with backpressure: when the
 // consumer falls behind, the replication connection is paused (docs/OPERATIONS.md, "Memory").
 
-import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent, type RowsEvent, type TableMapEntry, type TableMapEvent } from '@vlasky/zongji';
 import { isTransient, My2pgError } from '../core/errors.js';
 import type { BinlogPosition } from '../core/position.js';
 import { markRawText } from './row-encoder.js';
@@ -36,6 +36,15 @@ export function zongjiOptions(url: string): ConstructorParameters<typeof ZongJi>
     jsonStrings: true,
   };
 }
+
+/**
+ * A rows event with the table map it was decoded with. The driver's `tableMap` is shared and
+ * keyed by table id, and a restarted server hands the same ids out again to other tables: by
+ * the time a queued event is consumed, its id may name a table of a later binlog file.
+ */
+export type SourceRowsEvent = RowsEvent & { rows: unknown[]; table: TableMapEntry };
+
+const ROWS_EVENTS = new Set(['writerows', 'updaterows', 'deleterows']);
 
 export class BinlogSource {
   private zongji: ZongJi | null = null;
@@ -140,9 +149,19 @@ export class BinlogSource {
   }
 
   private onEvent(ev: AnyBinlogEvent): void {
-    if (ev.getEventName() === 'tablemap' && this.zongji?.isMariaDb) {
-      const entry = this.zongji.tableMap[(ev as TableMapEvent).tableId];
+    const name = ev.getEventName();
+    const tableMap = this.zongji?.tableMap;
+    if (name === 'tablemap' && this.zongji?.isMariaDb) {
+      const entry = tableMap?.[(ev as TableMapEvent).tableId];
       if (entry) markRawText(entry);
+    } else if (ROWS_EVENTS.has(name)) {
+      const rows = ev as unknown as SourceRowsEvent;
+      rows.table = rows.tableMap[rows.tableId]!;
+    } else if (name === 'rotate' && tableMap) {
+      // Table ids are unique within one server run, and a binlog file is written by one run:
+      // the next file's ids may be another run's. Forget them all, or the driver would decode
+      // a table with the columns of another of the same name (it compares names, not schemas).
+      for (const id of Object.keys(tableMap)) delete tableMap[Number(id)];
     }
     this.queue.push(ev);
     this.queuedWeight += weight(ev);

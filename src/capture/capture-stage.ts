@@ -4,7 +4,7 @@
 // outage of the source or the publisher's server restarts the stream from the stored position,
 // within the retry budget ("Outages and retries").
 
-import type { AnyBinlogEvent, QueryEvent, RowsEvent, TableMapEvent } from '@vlasky/zongji';
+import type { AnyBinlogEvent, QueryEvent, TableMapEvent } from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
 import { Backoff } from '../core/backoff.js';
 import { My2pgError, wrapError } from '../core/errors.js';
@@ -13,7 +13,7 @@ import type { Logger } from '../core/logger.js';
 import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, jsonNullsJson, type DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
 import type { Publisher } from '../transport/transport.js';
-import { BinlogSource, isConnectionLoss } from './binlog-source.js';
+import { BinlogSource, isConnectionLoss, type SourceRowsEvent } from './binlog-source.js';
 import { GtidTracker } from './gtid-tracker.js';
 import type { TableFilter } from './filter.js';
 import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from './output-options.js';
@@ -251,6 +251,9 @@ export class CaptureStage {
         const r = ev as Extract<AnyBinlogEvent, { getEventName(): 'rotate' }>;
         this.file = r.binlogName;
         this.lastEnd = r.position;
+        // The next file may be another server run's, which gives table ids out afresh.
+        this.primaryKeys.clear();
+        this.tables.clear();
         return;
       }
       case 'gtid':
@@ -277,7 +280,7 @@ export class CaptureStage {
       case 'writerows':
       case 'updaterows':
       case 'deleterows':
-        return this.onRows(ev as unknown as RowsEvent & { rows: unknown[] });
+        return this.onRows(ev as unknown as SourceRowsEvent);
       case 'xid': {
         const x = ev as Extract<AnyBinlogEvent, { getEventName(): 'xid' }>;
         return this.commitTransaction(String(x.xid), ev.nextPosition);
@@ -363,8 +366,8 @@ export class CaptureStage {
     }
   }
 
-  private async onRows(ev: RowsEvent & { rows: unknown[] }): Promise<void> {
-    const entry = ev.tableMap[ev.tableId];
+  private async onRows(ev: SourceRowsEvent): Promise<void> {
+    const entry = ev.table;
     if (!entry) throw new My2pgError('STREAM', `row event for unknown table id ${ev.tableId} at ${formatPosition(this.here())}`);
     const database = entry.parentSchema;
     const table = entry.tableName;
