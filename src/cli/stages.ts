@@ -276,16 +276,21 @@ function bootstrap(c: Config, log: Logger): Runnable {
   }
   const events = bootstrapEvents(c, log);
   const b = new Bootstrapper({ ...bootstrapOptions(c, log, 'bootstrap'), events });
+  // A job, but a long one: an outage of a server is ridden out, and the copy resumes at its unfinished chunks.
+  const backoff = new Backoff(log, c.retry_max_ms);
   return {
     run: async () => {
-      await events?.connect();
+      await backoff.retry('connecting to Kafka', async () => events?.connect());
       try {
-        await b.run(await b.includedTables(new TableFilter(c.include, c.exclude, c.filter)));
+        await backoff.retry('the bootstrap', async () => b.run(await b.includedTables(new TableFilter(c.include, c.exclude, c.filter))));
       } finally {
         await events?.close();
       }
     },
-    stop: async () => b.stop(),
+    stop: async () => {
+      backoff.cancel();
+      b.stop();
+    },
   };
 }
 

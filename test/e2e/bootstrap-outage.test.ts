@@ -1,0 +1,70 @@
+// `my2pg bootstrap` is a job, but a long one: an outage of the replica in the middle of the copy
+// is ridden out in the process (docs/OPERATIONS.md, "Outages and retries"): the chunks being
+// copied are rolled back with their connection, copied again once Postgres answers, and the job
+// ends with exit 0 and the replica equal to the source. The Postgres is the test's own, so the
+// suite's shared one is never interrupted.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createBigTable } from '../harness/big-table.js';
+import { startPrivatePostgres, type CrashableServer } from '../harness/outages.js';
+import { assertReplicaConverges } from '../harness/pipeline.js';
+import { mysqlConnection, mysqlUrl, pgClient, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+
+let postgres: CrashableServer;
+const running: My2pgProcess[] = [];
+
+before(async () => {
+  postgres = await startPrivatePostgres();
+});
+
+after(async () => {
+  await Promise.all(running.map((p) => p.kill('SIGKILL')));
+  await postgres?.stop();
+});
+
+/** Chunks of `db.big` copied so far (0 before the bootstrap has recorded its plan or while Postgres is down). */
+async function chunksDone(url: string, db: string): Promise<number> {
+  const client = pgClient(url);
+  await client.connect();
+  try {
+    const r = await client.query(
+      "SELECT count(*)::int AS n FROM _my2pg.bootstrap_chunks WHERE source_db = $1 AND source_table = 'big' AND state = 'done'",
+      [db],
+    );
+    return r.rows[0].n as number;
+  } catch {
+    return 0;
+  } finally {
+    await client.end();
+  }
+}
+
+test('a bootstrap rides out a Postgres crash in the middle of its copy and completes', { timeout: 300_000 }, async () => {
+  const db = `bsout_${randomSuffix()}`;
+  const conn = await mysqlConnection(mysqlUrl());
+  try {
+    await conn.query(`CREATE DATABASE \`${db}\``);
+    await createBigTable(conn, db, 300_000);
+    const admin = pgClient(postgres.url);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    await admin.end();
+    const url = new URL(postgres.url);
+    url.pathname = `/${db}`;
+    const target = url.toString();
+
+    const proc = startMy2pg(['bootstrap', '--source', mysqlUrl(), '--target', target, '--include', `${db}.big`, '--bootstrap-chunk-rows', '5000', '--retry-max-ms', '120000']);
+    running.push(proc);
+    await waitFor('a few chunks to be copied', async () => (await chunksDone(target, db)) >= 3, 120_000, 50);
+    await postgres.crash();
+    await sleep(3000);
+    await postgres.restart();
+    assert.equal(await proc.exited, 0, proc.log());
+    assert.match(proc.log(), /retrying/, 'the outage was retried');
+    await assertReplicaConverges({ db, conn, pg: { url: target, drop: async () => undefined }, serverId: '0', cleanup: async () => undefined }, ['big'], 10_000);
+  } finally {
+    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await conn.end();
+  }
+});
