@@ -11,7 +11,7 @@ import { My2pgError } from '../core/errors.js';
 import { jsonNullsJson } from '../core/maxwell.js';
 import type { Logger } from '../core/logger.js';
 import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../capture/output-options.js';
-import { ensureTopics, isTemplate, topicFor, topicPartitions } from '../transport/kafka-topics.js';
+import { BATCH_OVERHEAD, ensureTopics, isTemplate, RECORD_OVERHEAD, topicFor, topicMaxMessageBytes, topicPartitions } from '../transport/kafka-topics.js';
 import { partitionFor, type PartitionHash } from '../transport/partitioner.js';
 import type { BootstrapEvents } from './bootstrapper.js';
 import type { ChunkEvents } from './chunk-copier.js';
@@ -41,15 +41,6 @@ interface TopicLimits {
   /** The largest record batch the topic accepts (max.message.bytes). */
   maxBytes: number;
 }
-
-/** Bytes of a record batch besides its records (the v2 batch header). */
-const BATCH_OVERHEAD = 61;
-/** Per-record bytes besides key and value (length, attributes, deltas, varints), at most. */
-const RECORD_OVERHEAD = 32;
-/** Kafka's default message.max.bytes (1 MiB), when the topic's own limit cannot be read. */
-const DEFAULT_MAX_BYTES = 1024 * 1024;
-/** kafkajs' ConfigResourceTypes.TOPIC. */
-const TOPIC_RESOURCE = 2;
 
 export class KafkaBootstrapEvents implements BootstrapEvents {
   private readonly kafka: Kafka;
@@ -173,20 +164,11 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     return limits;
   }
 
-  /** The topic's max.message.bytes (the broker's message.max.bytes unless the topic sets its own). */
+  /** The topic's max.message.bytes. */
   private async maxMessageBytes(topic: string): Promise<number> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['max.message.bytes'] }] });
-      const value = Number(resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
-      if (value > 0) return value;
-      throw new Error('no max.message.bytes in the topic configuration');
-    } catch (err) {
-      this.opts.log.warn({ topic, err: (err as Error).message, assumed: DEFAULT_MAX_BYTES }, "cannot read the topic's max.message.bytes: assuming Kafka's default");
-      return DEFAULT_MAX_BYTES;
-    } finally {
-      await admin.disconnect();
-    }
+    const limits = await topicMaxMessageBytes(this.kafka, [topic], (t, err) =>
+      this.opts.log.warn({ topic: t, err }, "cannot read the topic's max.message.bytes: assuming Kafka's default"),
+    );
+    return limits.get(topic)!;
   }
 }

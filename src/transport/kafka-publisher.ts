@@ -18,8 +18,21 @@ import { stringifyJson, parseJson } from '../core/json.js';
 import { schemaFromJson, schemaToJson } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition } from '../core/position.js';
 import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
+import { My2pgError } from '../core/errors.js';
 import { kafkaError } from './kafka-errors.js';
-import { databaseTopicPattern, ensureTopics, isTemplate, positionsTopic, topicFor, topicPartitions, topicPattern } from './kafka-topics.js';
+import {
+  BATCH_OVERHEAD,
+  databaseTopicPattern,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  ensureTopics,
+  isTemplate,
+  positionsTopic,
+  RECORD_OVERHEAD,
+  topicFor,
+  topicMaxMessageBytes,
+  topicPartitions,
+  topicPattern,
+} from './kafka-topics.js';
 import { partitionFor, type PartitionHash } from './partitioner.js';
 import type { Publisher } from './transport.js';
 
@@ -37,9 +50,7 @@ export interface KafkaPublisherOptions {
   log: Logger;
 }
 
-/** Per-record bytes besides key and value (record header, varints), roughly. */
-const RECORD_OVERHEAD = 32;
-/** Produce requests stay under the broker's default message.max.bytes (1 MiB) per record batch (a single bigger record goes alone). */
+/** Produce requests stay under Kafka's default max.message.bytes (1 MiB), and under every topic's own when it is smaller. */
 const REQUEST_BYTES = 900_000;
 /** Queued bytes past which send() and commit() wait for Kafka. */
 const QUEUE_BYTES = 8 * REQUEST_BYTES;
@@ -69,8 +80,13 @@ export class KafkaPublisher implements Publisher {
   /** The sender, while it runs; the error that stopped it. */
   private sending: Promise<void> | null = null;
   private failure: Error | null = null;
+  /** Why a step of the open transaction failed: it can be neither continued nor committed. */
+  private broken: Error | null = null;
   /** Partition counts of the data topics known to exist. */
   private partitions = new Map<string, number>();
+  /** max.message.bytes of the topics written to, and the produce request size that fits them all. */
+  private maxBytes = new Map<string, number>();
+  private requestBytes = REQUEST_BYTES;
   private readonly template: boolean;
   /** Topics with fewer partitions than asked for are reported once, on the first connect. */
   private checkedPartitions = false;
@@ -98,6 +114,7 @@ export class KafkaPublisher implements Publisher {
       }
       if (!this.checkedPartitions) this.warnFewPartitions();
       this.checkedPartitions = true;
+      await this.readLimits([positionsTopic(this.opts.topic), ...this.partitions.keys()]);
       this.producer = this.kafka.producer({
         // Per topic: captures on other topics with the same client id must not fence each other.
         transactionalId: `my2pg-capture-${this.opts.clientId}@${this.opts.topic}`,
@@ -130,30 +147,78 @@ export class KafkaPublisher implements Publisher {
     await this.close().catch(() => undefined);
     this.producer = null;
     this.failure = null;
+    this.broken = null;
     this.partitions.clear();
+    this.maxBytes.clear();
     await this.connect();
   }
 
   async begin(): Promise<void> {
     this.throwIfFailed();
+    if (this.broken) throw this.broken;
     this.open = true;
   }
 
   /** Queues messages of the open transaction (see the class comment). */
   async send(messages: StreamMessage[]): Promise<void> {
-    this.requireOpen('send');
-    for (const m of messages) {
-      for (const topic of await this.topicsOf(m)) {
-        const n = this.partitions.get(topic) ?? 1;
-        if (m.broadcast) for (let p = 0; p < n; p++) this.enqueue(topic, m.key, m.value, p);
-        else this.enqueue(topic, m.key, m.value, partitionFor(m.partitionKey ?? m.database, n, this.opts.partitionHash));
+    await this.step('send', async () => {
+      for (const m of messages) {
+        for (const topic of await this.topicsOf(m)) {
+          const n = this.partitions.get(topic) ?? 1;
+          if (m.broadcast) for (let p = 0; p < n; p++) this.enqueue(topic, m.key, m.value, p);
+          else this.enqueue(topic, m.key, m.value, partitionFor(m.partitionKey ?? m.database, n, this.opts.partitionHash));
+        }
       }
+    });
+  }
+
+  /**
+   * A step of the open transaction. Its failure fails the publisher until restart(): what the
+   * transaction queued before the failure must never be committed, even when the caller (or the
+   * thread that relays its calls) goes on to commit.
+   */
+  private async step(what: string, fn: () => Promise<void> | void): Promise<void> {
+    this.requireOpen(what);
+    try {
+      await fn();
+    } catch (err) {
+      this.broken ??= err instanceof Error ? err : new Error(String(err));
+      // Transactions committed before it are still delivered; what this one queued is dropped,
+      // and what it already sent is aborted with its Kafka transaction (close or restart).
+      this.dropOpenTransaction();
+      throw err;
     }
     await this.queued();
   }
 
+  /** Drops the records queued after the last commit mark. */
+  private dropOpenTransaction(): void {
+    const open = this.queue.lastIndexOf(COMMIT) + 1;
+    for (const r of this.queue.splice(open)) if (r !== COMMIT) this.queueBytes -= r.bytes;
+  }
+
+  /** Reads the topics' size limits; produce requests then stay under the smallest. */
+  private async readLimits(topics: string[]): Promise<void> {
+    const limits = await topicMaxMessageBytes(this.kafka, topics, (topic, err) =>
+      this.opts.log.warn({ topic, err, assumed: DEFAULT_MAX_MESSAGE_BYTES }, "cannot read the topic's max.message.bytes: assuming Kafka's default"),
+    );
+    for (const [topic, n] of limits) {
+      this.maxBytes.set(topic, n);
+      this.requestBytes = Math.min(this.requestBytes, n - BATCH_OVERHEAD);
+    }
+  }
+
   private enqueue(topic: string, key: string, value: string | null, partition: number): void {
     const bytes = RECORD_OVERHEAD + Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value));
+    const limit = this.maxBytes.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (bytes + BATCH_OVERHEAD > limit) {
+      // Nothing of the transaction is committed: capture stops before it, and resumes there.
+      throw new My2pgError(
+        'CONFIG',
+        `an event (key ${key.slice(0, 200)}) is ${bytes + BATCH_OVERHEAD} bytes, more than the ${limit} bytes Kafka topic ${topic} accepts (max.message.bytes): ` +
+          'raise max.message.bytes of the topic (and message.max.bytes and replica.fetch.max.bytes of the brokers if they are lower), then start capture again: it resumes before this transaction',
+      );
+    }
     this.queue.push({ topic, key, value, partition, bytes });
     this.queueBytes += bytes;
   }
@@ -184,7 +249,7 @@ export class KafkaPublisher implements Publisher {
         let bytes = 0;
         for (; end < this.queue.length; end++) {
           const r = this.queue[end];
-          if (r === COMMIT || (end > 0 && bytes + r.bytes > REQUEST_BYTES)) break;
+          if (r === COMMIT || (end > 0 && bytes + r.bytes > this.requestBytes)) break;
           bytes += r.bytes;
         }
         const batch = this.queue.splice(0, end) as QueuedRecord[];
@@ -214,6 +279,7 @@ export class KafkaPublisher implements Publisher {
 
   private requireOpen(what: string): void {
     this.throwIfFailed();
+    if (this.broken) throw this.broken;
     if (!this.open) throw new Error(`${what}() outside a transaction`);
   }
 
@@ -233,6 +299,7 @@ export class KafkaPublisher implements Publisher {
       try {
         await ensureTopics(this.kafka, [{ topic, partitions: this.opts.partitions }]);
         this.partitions.set(topic, (await topicPartitions(this.kafka, [topic])).get(topic) ?? this.opts.partitions);
+        await this.readLimits([topic]);
       } catch (err) {
         throw kafkaError(`creating Kafka topic ${topic}`, err);
       }
@@ -242,11 +309,11 @@ export class KafkaPublisher implements Publisher {
 
   /** Queues the position record and the end of the transaction (durable after `flush`). */
   async commit(resumeAfter: BinlogPosition): Promise<void> {
-    this.requireOpen('commit');
-    this.open = false;
-    this.enqueue(positionsTopic(this.opts.topic), this.opts.clientId, JSON.stringify(resumeAfter), 0);
-    this.queue.push(COMMIT);
-    await this.queued();
+    await this.step('commit', () => {
+      this.enqueue(positionsTopic(this.opts.topic), this.opts.clientId, JSON.stringify(resumeAfter), 0);
+      this.queue.push(COMMIT);
+      this.open = false;
+    });
   }
 
   async storedPosition(): Promise<BinlogPosition | null> {
@@ -266,12 +333,12 @@ export class KafkaPublisher implements Publisher {
    * marker (`<client id>/schema`): visible exactly when the position committed with them is.
    */
   async recordSchemas(records: SchemaRecord[], at: BinlogPosition): Promise<void> {
-    this.requireOpen('recordSchemas');
-    const since = formatPosition(at);
-    const topic = positionsTopic(this.opts.topic);
-    for (const r of records) this.enqueue(topic, schemaKey(this.opts.clientId, r.database, r.table), r.def ? stringifyJson({ since, def: schemaToJson(r.def) }) : null, 0);
-    this.enqueue(topic, schemaKey(this.opts.clientId), JSON.stringify({ since }), 0);
-    await this.queued();
+    await this.step('recordSchemas', () => {
+      const since = formatPosition(at);
+      const topic = positionsTopic(this.opts.topic);
+      for (const r of records) this.enqueue(topic, schemaKey(this.opts.clientId, r.database, r.table), r.def ? stringifyJson({ since, def: schemaToJson(r.def) }) : null, 0);
+      this.enqueue(topic, schemaKey(this.opts.clientId), JSON.stringify({ since }), 0);
+    });
   }
 
   async storedSchemas(): Promise<TableSchema[] | null> {
@@ -296,8 +363,7 @@ export class KafkaPublisher implements Publisher {
 
   /** Finishes sending the committed transactions, then aborts what is left of an open one. */
   async close(): Promise<void> {
-    const open = this.queue.lastIndexOf(COMMIT) + 1;
-    this.queue.splice(open);
+    this.dropOpenTransaction();
     await this.flush().catch(() => undefined);
     this.queue = [];
     this.queueBytes = 0;

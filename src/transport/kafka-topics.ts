@@ -89,3 +89,45 @@ export async function topicPartitions(kafka: Kafka, topics?: string[]): Promise<
     await admin.disconnect();
   }
 }
+
+/** Per-record bytes of a record batch besides key and value (record header, varints), roughly. */
+export const RECORD_OVERHEAD = 32;
+/** A record batch's own header: what max.message.bytes allows beyond its records. */
+export const BATCH_OVERHEAD = 61;
+/** Kafka's default max.message.bytes, assumed when a topic's cannot be read. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** kafkajs' ConfigResourceTypes.TOPIC. */
+const TOPIC_RESOURCE = 2;
+
+/**
+ * Each topic's max.message.bytes, the largest record batch it accepts (the broker's
+ * message.max.bytes unless the topic sets its own). A topic whose limit cannot be read (the
+ * user may not describe configs) gets Kafka's default, and `onUnknown` is told why.
+ */
+export async function topicMaxMessageBytes(kafka: Kafka, topics: string[], onUnknown: (topic: string, why: string) => void): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (topics.length === 0) return out;
+  let why = 'no max.message.bytes in the topic configuration';
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['max.message.bytes'] })),
+    });
+    for (const r of resources) {
+      const value = Number(r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+      if (value > 0) out.set(r.resourceName, value);
+    }
+  } catch (err) {
+    why = (err as Error).message;
+  } finally {
+    await admin.disconnect();
+  }
+  for (const t of topics) {
+    if (out.has(t)) continue;
+    onUnknown(t, why);
+    out.set(t, DEFAULT_MAX_MESSAGE_BYTES);
+  }
+  return out;
+}
