@@ -21,10 +21,18 @@ export interface CrashableServer {
   stop(): Promise<void>;
 }
 
-/** A server process that leads its own process group: crash() kills the group, restart() runs the same command line again. */
+/**
+ * A server process that leads its own process group: crash() kills the group, restart() runs the
+ * same command line again. A restarted server that dies on its own (MariaDB 10.11 was seen to
+ * segfault soon after its crash recovery, once in about a dozen restarts) is started again, as its
+ * supervisor would, with the end of its log shown: the test is about my2pg riding out outages.
+ */
 class ServerProcess {
   private pid: number;
   private readonly argv: string[];
+  /** Killed or stopped on purpose: its exit is not a death to recover from. */
+  private down = false;
+  private retired = false;
 
   constructor(
     pid: number,
@@ -37,6 +45,7 @@ class ServerProcess {
   }
 
   async crash(): Promise<void> {
+    this.down = true;
     try {
       process.kill(-this.pid, 'SIGKILL');
     } catch {
@@ -51,7 +60,19 @@ class ServerProcess {
     const child = spawn(this.argv[0], this.argv.slice(1), { detached: true, stdio: ['ignore', out, out], ...this.user });
     child.unref();
     this.pid = child.pid!;
+    this.down = false;
+    child.on('exit', (code, signal) => {
+      if (this.down || this.retired || child.pid !== this.pid) return;
+      const log = readFileSync(this.logFile, 'utf8').split('\n').slice(-15).join('\n# ');
+      console.log(`# the server (pid ${child.pid}) died on its own (${signal ?? `exit ${code}`}); starting it again. Its log ends:\n# ${log}`);
+      void this.restart();
+    });
     await waitFor(`the server to listen on ${this.port} again`, () => listens(this.port), 120_000, 100);
+  }
+
+  /** No more restarts: the test is stopping the server. */
+  retire(): void {
+    this.retired = true;
   }
 
   get processId(): number {
@@ -101,6 +122,7 @@ export function startScriptServer(kind: 'mariadb' | 'kafka'): CrashableServer {
     crash: () => server.crash(),
     restart: () => server.restart(),
     stop: async () => {
+      server.retire();
       // kafka.sh finds a restarted broker by its command line; mariadbd writes its own pid file.
       execFileSync('bash', [script, 'stop', '--dir', dir], { stdio: 'ignore' });
     },
@@ -154,6 +176,7 @@ export async function startPrivatePostgres(): Promise<CrashableServer> {
       await ready();
     },
     stop: async () => {
+      server.retire();
       if (isAlive(server.processId)) process.kill(server.processId, 'SIGTERM');
       await waitFor('the private Postgres to stop', async () => !isAlive(server.processId), 30_000, 100).catch(() => server.crash());
       rmSync(dir, { recursive: true, force: true });
