@@ -7,7 +7,7 @@
 
 import ZongJi from '@vlasky/zongji';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
-import { zongjiOptions } from '../../src/capture/binlog-source.js';
+import { zongjiOptions } from '../../src/source/binlog-reader.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { StreamMessage } from '../../src/core/events.js';
 import { encodeRowEvent } from '../../src/core/maxwell.js';

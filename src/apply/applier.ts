@@ -4,7 +4,7 @@
 // (parked-events.ts, docs/OPERATIONS.md "Stopped tables").
 
 import type { Client } from 'pg';
-import { activeBootstraps, lockBootstrappedTable, tableKey, type ActiveBootstraps } from '../bootstrap/registry.js';
+import { activeBootstraps, lockBootstrappedTable, tableKey, type ActiveBootstraps } from '../state/bootstrap-registry.js';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { ChangeEvent, DdlEvent, HeartbeatEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -16,10 +16,10 @@ import { Catalog, type TargetTable } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
-import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from './checkpoint-store.js';
-import { ddlApplied, recordDdlHistory, recordSourceSchema } from './ddl-store.js';
-import { ParkedEvents, stoppedKey } from './parked-events.js';
-import { LossCounter } from './loss-counter.js';
+import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from '../state/checkpoints.js';
+import { ddlApplied, recordDdlHistory, recordSourceSchema } from '../state/ddl-history.js';
+import { ParkedEvents, stoppedKey } from '../state/parked-events.js';
+import { LossCounter } from '../target/loss-counter.js';
 import { encodeKeyedChanges, writeTableChanges, type EncodedChanges, type WriteContext } from './table-writer.js';
 
 export interface ApplierOptions {

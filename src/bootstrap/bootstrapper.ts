@@ -3,23 +3,23 @@
 
 import type { Connection } from 'mysql2/promise';
 import type pg from 'pg';
-import type { TableFilter } from '../capture/filter.js';
-import { listDatabases, listTables } from '../capture/schema-reader.js';
+import type { TableFilter } from '../core/table-filter.js';
+import { listDatabases, listTables } from '../source/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
 import { createTable } from '../ddl/translate.js';
 import { Catalog, type TargetTable } from '../target/catalog.js';
 import { connectReplica } from '../target/connect.js';
-import { migrateControlSchema } from '../target/control-schema.js';
+import { migrateControlSchema } from '../state/control-schema.js';
 import { quoteIdent } from '../target/quote.js';
 import { planChunks } from './chunk-planner.js';
 import { ChunkThreads } from './chunk-threads.js';
-import { ChunkWorker, type BootstrapOptions } from './chunk-worker.js';
+import { ChunkWorker, type BootstrapOptions } from './chunk-job-handler.js';
 import { BullChunkQueue, InProcessQueue, startBullWorker, type ChunkHandler, type ChunkQueue } from './job-queue.js';
 import { Progress } from './progress.js';
-import { addChunk, completeBootstrap, readBootstrap, readChunks, registerBootstrap, type BootstrapTable } from './registry.js';
+import { addChunk, completeBootstrap, readBootstrap, readChunks, registerBootstrap, type BootstrapTable } from '../state/bootstrap-registry.js';
 import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
 
-export type { BootstrapEvents, BootstrapOptions } from './chunk-worker.js';
+export type { BootstrapEvents, BootstrapOptions } from './chunk-job-handler.js';
 
 /**
  * Where chunks are copied: on worker threads, one per concurrent chunk, or in this thread when

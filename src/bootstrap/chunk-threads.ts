@@ -6,7 +6,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { createLogger } from '../core/logger.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
-import { ChunkWorker } from './chunk-worker.js';
+import { ChunkWorker } from './chunk-job-handler.js';
 import type { ChunkJob } from './job-queue.js';
 
 /** Marks the workerData of a chunk thread. */

@@ -13,17 +13,17 @@ import type { Logger } from '../core/logger.js';
 import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, jsonNullsJson, type DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
 import type { Publisher } from '../transport/transport.js';
-import { BinlogSource, isConnectionLoss, type SourceRowsEvent } from './binlog-source.js';
+import { BinlogSource, isConnectionLoss, type SourceRowsEvent } from '../source/binlog-reader.js';
 import { GtidTracker } from './gtid-tracker.js';
-import type { TableFilter } from './filter.js';
-import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from './output-options.js';
-import { changedColumns, encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
+import type { TableFilter } from '../core/table-filter.js';
+import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from '../core/maxwell-keys.js';
+import { changedColumns, encodeRow, rowColumns, type RowColumn } from '../source/row-encoder.js';
 import { jacksonString } from '../core/java-format.js';
-import { listDatabases, listTables, readTableSchema } from './schema-reader.js';
+import { listDatabases, listTables, readTableSchema } from '../source/schema-reader.js';
 import { ddlFingerprint, SchemaTracker } from './schema-tracker.js';
 import { isCharType } from '../ddl/parse.js';
 import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
-import { checkSourceServer } from './server-check.js';
+import { checkSourceServer } from '../source/server-check.js';
 import { TransactionBuffer, type PendingRow } from './transaction-buffer.js';
 
 export interface CaptureOptions {

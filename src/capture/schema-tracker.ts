@@ -10,7 +10,7 @@ import { classifyDdl } from '../ddl/classify.js';
 import { evolveSchema, tableKey, type SchemaChange } from '../ddl/evolve.js';
 import type { DdlOperation, TableName } from '../ddl/operations.js';
 import { parseDdl } from '../ddl/parse.js';
-import type { TableFilter } from './filter.js';
+import type { TableFilter } from '../core/table-filter.js';
 
 
 /** Reads a table's current definition from the source (only where the binlog cannot say). */

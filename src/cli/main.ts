@@ -8,7 +8,7 @@ import { CONFIG_KEYS } from '../config/schema.js';
 import { EXIT_CODES, My2pgError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { connectReplica } from '../target/connect.js';
-import { migrateControlSchema } from '../target/control-schema.js';
+import { migrateControlSchema } from '../state/control-schema.js';
 import { buildStages, need, type Runnable } from './stages.js';
 
 const USAGE = `usage:

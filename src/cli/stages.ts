@@ -6,19 +6,19 @@ import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
 import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
-import { finishInitialBootstrap, initialBootstrapPending, recordInitialBootstrap, waitForStreamStart } from '../bootstrap/initial-bootstrap.js';
-import { listBootstraps, tableKey } from '../bootstrap/registry.js';
-import { readCheckpoints } from '../apply/checkpoint-store.js';
-import { readSourceSchemas } from '../apply/ddl-store.js';
+import { finishInitialBootstrap, initialBootstrapPending, recordInitialBootstrap, waitForStreamStart } from '../state/initial-bootstrap.js';
+import { listBootstraps, tableKey } from '../state/bootstrap-registry.js';
+import { readCheckpoints } from '../state/checkpoints.js';
+import { readSourceSchemas } from '../state/ddl-history.js';
 import { CaptureStage } from '../capture/capture-stage.js';
-import { TableFilter } from '../capture/filter.js';
-import type { OutputOptions } from '../capture/output-options.js';
+import { TableFilter } from '../core/table-filter.js';
+import type { OutputOptions } from '../core/maxwell-keys.js';
 import type { Config } from '../config/schema.js';
 import { Backoff } from '../core/backoff.js';
 import { errorFromParts, My2pgError, workerFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withReplica } from '../target/connect.js';
-import { migrateControlSchema } from '../target/control-schema.js';
+import { migrateControlSchema } from '../state/control-schema.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
 import { EMBEDDED_STREAM, InProcessTransport, resumePosition } from '../transport/in-process.js';
@@ -216,7 +216,7 @@ function captureOnThread(c: Config, transport: InProcessTransport, log: Logger):
     run: () =>
       new Promise<void>((resolve, reject) => {
         const heapMb = heapCapMb();
-        const w = new Worker(new URL('./capture-thread.js', import.meta.url), {
+        const w = new Worker(new URL('./capture-thread-entry.js', import.meta.url), {
           workerData: { config: c },
           resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb },
         });

@@ -2,7 +2,7 @@
 // key format, and the partition string each event is hashed by.
 
 import { randomUUID } from 'node:crypto';
-import { jacksonString } from '../core/java-format.js';
+import { jacksonString } from './java-format.js';
 
 export type PartitionBy = 'database' | 'table' | 'primary_key' | 'transaction_id' | 'thread_id' | 'column' | 'random';
 

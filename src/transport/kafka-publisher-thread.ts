@@ -54,7 +54,7 @@ export class KafkaPublisherThread implements Publisher {
 
   constructor(opts: PublisherThreadOptions) {
     const { log, heapMb, ...rest } = opts;
-    this.worker = new Worker(new URL('./kafka-publisher-worker.js', import.meta.url), {
+    this.worker = new Worker(new URL('./kafka-publisher-thread-entry.js', import.meta.url), {
       workerData: { opts: rest, logLevel: log.level },
       // What it holds is the publisher's bounded queue: a small young generation keeps its RSS
       // down (1M-row capture: 215 MB peak RSS with 8 MB, 232-240 MB with V8's default; same rate).

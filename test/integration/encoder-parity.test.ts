@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type mysql from 'mysql2/promise';
-import { encodeRow, rowColumnsFromSchema } from '../../src/capture/row-encoder.js';
-import { readTableSchema } from '../../src/capture/schema-reader.js';
+import { encodeRow, rowColumnsFromSchema } from '../../src/source/row-encoder.js';
+import { readTableSchema } from '../../src/source/schema-reader.js';
 import { TYPE_CASES } from '../fixtures/golden-types.js';
 import { mysqlConnection, mysqlUrl, randomSuffix } from '../harness/servers.js';
 
