@@ -5,7 +5,7 @@
 // For the record, a third figure: the same number of pre-built messages through the same Kafka
 // publisher alone, the part of capture's cost that is kafkajs (docs/PERFORMANCE.md).
 
-import ZongJi from '@vlasky/zongji';
+import { ZongJi } from '../../src/source/zongji.js';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { zongjiOptions } from '../../src/source/binlog-reader.js';
 import { silentLogger } from '../../src/core/logger.js';

@@ -2,7 +2,7 @@
 // the form the row encoder expects (the same JSON as the binlog path, DESIGN §6.5).
 
 import type { Connection } from 'mysql2/promise';
-import { connectSource } from '../capture/capture-stage.js';
+import { connectSource } from '../source/connect.js';
 import { rowColumnsFromSchema, type RowColumn } from '../source/row-encoder.js';
 import { readTableSchema } from '../source/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
