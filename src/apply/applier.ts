@@ -4,10 +4,11 @@
 // (parked-events.ts, docs/OPERATIONS.md "Stopped tables").
 
 import type { Client } from 'pg';
-import { activeBootstraps, lockBootstrappedTable, tableKey, type ActiveBootstraps } from '../state/bootstrap-registry.js';
+import { activeBootstraps, lockBootstrappedTable, type ActiveBootstraps } from '../state/bootstrap-registry.js';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { ChangeEvent, DdlEvent, HeartbeatEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { tableKey } from '../core/table-key.js';
 import { stringifyJson } from '../core/json.js';
 import { decodeEvent } from '../core/maxwell.js';
 import { keepsExistingTable, translateDdlEvent } from '../ddl/translate.js';
@@ -16,9 +17,12 @@ import { Catalog, type TargetTable } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
-import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from '../state/checkpoints.js';
-import { ddlApplied, recordDdlHistory, recordSourceSchema } from '../state/ddl-history.js';
-import { ParkedEvents, stoppedKey } from '../state/parked-events.js';
+import { readCheckpoints, writeCheckpoints } from '../state/checkpoints.js';
+import { recordDeadLetter } from '../state/dead-letters.js';
+import { recordHeartbeat } from '../state/heartbeats.js';
+import { ddlApplied, recordDdlHistory } from '../state/ddl-history.js';
+import { recordSourceSchema } from '../state/source-schemas.js';
+import { ParkedEvents } from '../state/parked-events.js';
 import { LossCounter } from '../target/loss-counter.js';
 import { encodeKeyedChanges, writeTableChanges, type EncodedChanges, type WriteContext } from './table-writer.js';
 
@@ -226,7 +230,7 @@ export class Applier {
           this.parked.park(ev.database, ev.table, m);
           continue;
         }
-        const key = stoppedKey(ev.database, ev.table);
+        const key = tableKey(ev.database, ev.table);
         const p = pending.get(key);
         if (p) {
           p.events.push(ev);

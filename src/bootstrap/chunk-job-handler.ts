@@ -6,13 +6,14 @@ import pg from 'pg';
 import { LossCounter } from '../target/loss-counter.js';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { tableKey } from '../core/table-key.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
 import { Catalog } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { copyChunk, type ChunkEvents } from './chunk-copier.js';
 import type { ChunkJob } from './job-queue.js';
-import { readBootstrap, tableKey } from '../state/bootstrap-registry.js';
+import { readBootstrap } from '../state/bootstrap-registry.js';
 import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
 
 /** Receives bootstrap events for other consumers (Maxwell's bootstrap-* on Kafka). */

@@ -5,7 +5,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { tableKey } from '../state/bootstrap-registry.js';
+import { tableKey } from '../core/table-key.js';
 
 export interface ChunkJob {
   db: string;
