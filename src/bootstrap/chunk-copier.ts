@@ -57,7 +57,8 @@ export async function copyChunk(
   b: BootstrapTable,
   chunkNo: number,
   t: ChunkTarget,
-  worker: string,
+  /** Who copies it (`host:pid:slot`), recorded in the chunk's `worker` column. */
+  copier: string,
   tryDirect: boolean,
 ): Promise<ChunkResult> {
   const { pg } = t;
@@ -87,7 +88,7 @@ export async function copyChunk(
     result ??= await mergeThroughStaging({ ...table, primaryKey: mergeKey }, t, read, line, chunkNo);
     // Not done before its events are in Kafka: a failed send leaves the chunk to do again.
     await t.events?.send();
-    await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, worker);
+    await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, copier);
     await pg.query('COMMIT');
     return result;
   } catch (err) {

@@ -13,7 +13,7 @@ import type { Logger } from '../core/logger.js';
 import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../core/maxwell-keys.js';
 import { ensureTopics, isTemplate, topicFor, topicPartitions } from '../transport/kafka-topics.js';
 import { partitionFor, type PartitionHash } from '../transport/partitioner.js';
-import type { BootstrapEvents } from './bootstrapper.js';
+import type { BootstrapEvents } from './options.js';
 import type { ChunkEvents } from './chunk-copier.js';
 import type { SourceTable } from './source-table.js';
 

@@ -114,7 +114,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     onSignal?.(sig);
   });
 }
-// On the launcher's worker thread (src/cli/launch.ts) signals arrive as messages.
+// On the launcher's thread (src/cli/launch.ts) signals arrive as messages.
 parentPort?.on('message', (m: { signal?: NodeJS.Signals }) => {
   if (m.signal) process.emit(m.signal, m.signal);
 });

@@ -15,7 +15,7 @@ import { TableFilter } from '../core/table-filter.js';
 import type { OutputOptions } from '../core/maxwell-keys.js';
 import type { Config } from '../config/schema.js';
 import { Backoff } from '../core/backoff.js';
-import { errorFromParts, My2pgError, workerFailure } from '../core/errors.js';
+import { errorFromParts, My2pgError, threadFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { tableKey } from '../core/table-key.js';
 import { withReplica } from '../target/connect.js';
@@ -237,7 +237,7 @@ function captureOnThread(c: Config, transport: InProcessTransport, log: Logger):
           }
         });
         w.on('error', (err) => {
-          failure ??= workerFailure(err, heapMb);
+          failure ??= threadFailure(err, heapMb);
         });
         w.on('exit', () => {
           worker = null;
