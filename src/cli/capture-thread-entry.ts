@@ -1,4 +1,4 @@
-// Entry of the capture thread of `my2pg run` without Kafka (stages.ts, captureOnThread): reads
+// Entry of the capture thread of `my2pg run` without Kafka (capture-thread.ts starts it): reads
 // the binlog and posts Maxwell messages to the CLI's thread through a ThreadPublisher, then
 // reports how it ended: the CLI's thread rebuilds the error, so exit codes are those of a
 // capture on the CLI's own thread.

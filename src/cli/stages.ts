@@ -1,7 +1,6 @@
 // The stages each command runs, built from the configuration: the one module (with main.ts,
 // which parses the command line and runs them) that knows every concrete implementation.
 
-import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
@@ -15,7 +14,7 @@ import { TableFilter } from '../core/table-filter.js';
 import type { OutputOptions } from '../core/maxwell-keys.js';
 import type { Config } from '../config/schema.js';
 import { Backoff } from '../core/backoff.js';
-import { errorFromParts, My2pgError, threadFailure } from '../core/errors.js';
+import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { tableKey } from '../core/table-key.js';
 import { withReplica } from '../target/connect.js';
@@ -23,9 +22,9 @@ import { migrateControlSchema } from '../state/control-schema.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
 import { EMBEDDED_STREAM, InProcessTransport, resumePosition } from '../transport/in-process.js';
-import type { CaptureThreadEnd, ThreadBatch, ToCaptureThread } from '../transport/thread-channel.js';
 import type { BinlogPosition } from '../core/position.js';
 import type { TableSchema } from '../core/table-schema.js';
+import { captureOnThread } from './capture-thread.js';
 import { heapCapMb } from './heap.js';
 import { KafkaPublisherThread } from '../transport/kafka-publisher-thread.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
@@ -208,51 +207,6 @@ function embedded(c: Config, log: Logger): Runnable[] {
   const transport = new InProcessTransport(20_000);
   return [captureOnThread(c, transport, log), applyStage(c, transport, log)];
 }
-
-/** Runs capture-thread.ts and feeds its batches to `transport`; its end is this stage's end. */
-function captureOnThread(c: Config, transport: InProcessTransport, log: Logger): Runnable {
-  let worker: Worker | null = null;
-  let stopping = false;
-  return {
-    run: () =>
-      new Promise<void>((resolve, reject) => {
-        const heapMb = heapCapMb();
-        const w = new Worker(new URL('./capture-thread-entry.js', import.meta.url), {
-          workerData: { config: c },
-          resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb },
-        });
-        worker = w;
-        if (stopping) w.postMessage({ t: 'stop' } satisfies ToCaptureThread);
-        let failure: Error | null = null;
-        let feeding = Promise.resolve();
-        w.on('message', (m: ThreadBatch | CaptureThreadEnd) => {
-          if (m.t === 'batch') {
-            feeding = feeding.then(async () => {
-              if (!stopping) await transport.deliver(m.values, m.cursors);
-              w.postMessage({ t: 'credit' } satisfies ToCaptureThread);
-            });
-          } else {
-            if (m.error) failure = errorFromParts(m.error);
-            void w.terminate();
-          }
-        });
-        w.on('error', (err) => {
-          failure ??= threadFailure(err, heapMb);
-        });
-        w.on('exit', () => {
-          worker = null;
-          if (failure) reject(failure);
-          else resolve();
-        });
-        log.debug('capture thread started');
-      }),
-    stop: async () => {
-      stopping = true;
-      worker?.postMessage({ t: 'stop' } satisfies ToCaptureThread);
-    },
-  };
-}
-
 
 function bootstrapOptions(c: Config, log: Logger, command: string): BootstrapOptions {
   return {
