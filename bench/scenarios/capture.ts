@@ -1,6 +1,6 @@
 // capture: a binlog holding BENCH_ROWS rows of the 10-column mixed-type table (transactions of
 // 10,000 rows), read twice from the same position: by the bare zongji decoder alone (the limit)
-// and by `my2pg capture` into Kafka (DESIGN §8). Both clocks start when the binlog stream is open
+// and by `my2pg capture` into Kafka (docs/PERFORMANCE.md "Capture"). Both clocks start when the binlog stream is open
 // and stop at the last row: zongji's when it has decoded it, capture's when Kafka holds it.
 // For the record, a third figure: the same number of pre-built messages through the same Kafka
 // publisher alone, the part of capture's cost that is kafkajs (docs/PERFORMANCE.md).

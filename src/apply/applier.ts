@@ -1,7 +1,7 @@
 // Applies batches to the replica: one Postgres transaction per batch holding the data, the DDL
 // in stream order, and the consumed positions. Redelivered messages are dropped. A table whose
 // DDL or data the replica refuses stops alone; its events are parked until it resumes
-// (parked-events.ts, docs/OPERATIONS.md "Stopped tables").
+// (state/parked-events.ts, docs/OPERATIONS.md "Stopped tables").
 
 import type { Client } from 'pg';
 import { activeBootstraps, lockBootstrappedTable, type ActiveBootstraps } from '../state/bootstrap-registry.js';
@@ -97,7 +97,7 @@ export class Applier {
   /** Staging tables live until COMMIT, so their names must be unique per transaction. */
   private stagingSeq = 0;
   private bootstrapping: ActiveBootstraps = new Set();
-  /** Stopped tables and their parked events (parked-events.ts). */
+  /** Stopped tables and their parked events (state/parked-events.ts). */
   private readonly parked: ParkedEvents;
 
   constructor(

@@ -1,5 +1,6 @@
 // The source side of a bootstrap: how a table is read from MySQL in key ranges, with values in
-// the form the row encoder expects (the same JSON as the binlog path, DESIGN §6.5).
+// the form the row encoder expects (the same JSON as the binlog path, docs/BOOTSTRAP.md "How a
+// table is copied").
 
 import type { Connection } from 'mysql2/promise';
 import { connectSource } from '../source/connect.js';

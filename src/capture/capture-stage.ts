@@ -529,7 +529,8 @@ export class CaptureStage {
   /**
    * A DDL statement: parsed, applied to the schema tracker, published as DDL events. Inside a
    * transaction (CREATE … SELECT) the events wait for the commit and go before its rows.
-   * Unparseable statements on included objects stop capture here (DESIGN §6.7), unless listed
+   * Unparseable statements on included objects stop capture here (docs/OPERATIONS.md "Schema
+   * changes"), unless listed
    * in `ddl_skip`.
    */
   private async onDdl(ev: QueryEvent, sql: string, inTransaction: boolean): Promise<void> {

@@ -1,8 +1,8 @@
 // Entry of the `my2pg` command. The CLI (main.ts) runs on a thread of its own whose V8 heap is
 // capped (heap.ts): a capture or apply would otherwise take several times the memory it needs
-// (DESIGN §8 budgets 256 MB). With the cap off (MY2PG_HEAP_MB=0 or a heap flag given to node
-// itself) the CLI runs on the main thread instead. This thread only forwards signals and the
-// exit code.
+// (the goal is 256 MB of RSS per process, docs/PERFORMANCE.md "Memory"). With the cap off
+// (MY2PG_HEAP_MB=0 or a heap flag given to node itself) the CLI runs on the main thread instead.
+// This thread only forwards signals and the exit code.
 
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { EXIT_CODES, My2pgError, threadFailure } from '../core/errors.js';

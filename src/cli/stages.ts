@@ -271,7 +271,7 @@ function bootstrapWorker(c: Config, log: Logger): Runnable {
 
 /**
  * For `run`: on first start (nothing applied yet) the included tables are bootstrapped while the
- * stream runs, chosen once the stream has fixed its start (src/bootstrap/initial-bootstrap.ts);
+ * stream runs, chosen once the stream has fixed its start (src/state/initial-bootstrap.ts);
  * after a restart, unfinished bootstraps resume (docs/BOOTSTRAP.md).
  */
 async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {

@@ -1,5 +1,5 @@
 // SQL for merging a staged batch into its target table. Only shapes Greenplum 6 also runs:
-// no ON CONFLICT, no MERGE, and a changed key is a delete plus an insert (DESIGN §5).
+// no ON CONFLICT, no MERGE, and a changed key is a delete plus an insert.
 
 import type { Dialect } from './dialect.js';
 import { qualify, quoteIdent } from './quote.js';

@@ -1,4 +1,4 @@
-// The row encoder serves bootstrap too (DESIGN §6.5): the golden corpus read with SELECT and
+// The row encoder serves bootstrap too (docs/BOOTSTRAP.md "How a table is copied"): the golden corpus read with SELECT and
 // encoded from the table definition gives exactly the JSON the binlog path gives.
 
 import assert from 'node:assert/strict';
