@@ -1,5 +1,6 @@
-// Maxwell's output options (docs/CONFIG.md): which optional fields row events carry, the Kafka
-// key format, and the partition string each event is hashed by.
+// Maxwell's Kafka keys and partition strings (docs/EVENTS.md "Keys and partitions"), and the
+// output options that shape them and the row events (docs/CONFIG.md): which optional fields row
+// events carry, the key format, and the partition string each event is hashed by.
 
 import { randomUUID } from 'node:crypto';
 import { jacksonString } from './java-format.js';
