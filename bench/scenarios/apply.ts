@@ -1,6 +1,6 @@
 // apply: Maxwell events preloaded in Kafka, applied to an empty replica (inserts) or to a
 // populated one (50% updates of existing keys, 10% deletes, 40% inserts), against raw COPY of the
-// same rows into the same table in the same run (DESIGN §8).
+// same rows into the same table in the same run (docs/PERFORMANCE.md "Apply").
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

@@ -1,6 +1,6 @@
 // bootstrap: a 10-column mixed-type MySQL table copied into an empty replica by my2pg's
 // bootstrap, against pgloader (Debian's package) on the same table and raw COPY of the same
-// rows into the same table, all in the same run (DESIGN §8).
+// rows into the same table, all in the same run (docs/PERFORMANCE.md "Bootstrap").
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

@@ -1,13 +1,13 @@
 // capture: a binlog holding BENCH_ROWS rows of the 10-column mixed-type table (transactions of
 // 10,000 rows), read twice from the same position: by the bare zongji decoder alone (the limit)
-// and by `my2pg capture` into Kafka (DESIGN §8). Both clocks start when the binlog stream is open
+// and by `my2pg capture` into Kafka (docs/PERFORMANCE.md "Capture"). Both clocks start when the binlog stream is open
 // and stop at the last row: zongji's when it has decoded it, capture's when Kafka holds it.
 // For the record, a third figure: the same number of pre-built messages through the same Kafka
 // publisher alone, the part of capture's cost that is kafkajs (docs/PERFORMANCE.md).
 
-import ZongJi from '@vlasky/zongji';
+import { ZongJi } from '../../src/source/zongji.js';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
-import { zongjiOptions } from '../../src/capture/binlog-source.js';
+import { zongjiOptions } from '../../src/source/binlog-reader.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { StreamMessage } from '../../src/core/events.js';
 import { encodeRowEvent } from '../../src/core/maxwell.js';

@@ -1,6 +1,7 @@
 // embedded: `my2pg run` without Kafka (one process, in-process transport) applying an insert
 // workload into an empty replica and an update-heavy one (50% updates, 10% deletes, 40%
-// inserts) onto it, against raw COPY of the resulting rows into the same table (DESIGN §8).
+// inserts) onto it, against raw COPY of the resulting rows into the same table
+// (docs/PERFORMANCE.md "Embedded").
 
 import type mysql from 'mysql2/promise';
 import { createPgDatabase, mysqlConnection, mysqlUrl, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';

@@ -1,5 +1,6 @@
 // memory: peak RSS of `my2pg capture` and of `my2pg apply` (separate processes, over Kafka)
-// through a single transaction of BENCH_ROWS rows of the 10-column table (DESIGN §6.6, §8).
+// through a single transaction of BENCH_ROWS rows of the 10-column table (docs/PERFORMANCE.md
+// "Memory").
 // The peak is the kernel's high-water mark (VmHWM) read just before each process is stopped.
 
 import { readFileSync } from 'node:fs';
@@ -44,7 +45,7 @@ export async function memoryScenario(n: number): Promise<BenchResult[]> {
     }
     const captureMb = peakRssMb(capture);
     const applyMb = peakRssMb(apply);
-    const shape = { unit: 'MB peak RSS', limit: GOAL_MB, limitName: 'the 256 MB budget of DESIGN §8', goal: { figure: GOAL_MB, ratio: 1, lowerIsBetter: true }, rows: n };
+    const shape = { unit: 'MB peak RSS', limit: GOAL_MB, limitName: 'the 256 MB goal (docs/PERFORMANCE.md)', goal: { figure: GOAL_MB, ratio: 1, lowerIsBetter: true }, rows: n };
     return [
       result({ ...shape, scenario: 'memory-capture', figure: captureMb }),
       result({ ...shape, scenario: 'memory-apply', figure: applyMb }),

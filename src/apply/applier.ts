@@ -1,13 +1,14 @@
 // Applies batches to the replica: one Postgres transaction per batch holding the data, the DDL
 // in stream order, and the consumed positions. Redelivered messages are dropped. A table whose
 // DDL or data the replica refuses stops alone; its events are parked until it resumes
-// (parked-events.ts, docs/OPERATIONS.md "Stopped tables").
+// (state/parked-events.ts, docs/OPERATIONS.md "Stopped tables").
 
 import type { Client } from 'pg';
-import { activeBootstraps, lockBootstrappedTable, tableKey, type ActiveBootstraps } from '../bootstrap/registry.js';
+import { activeBootstraps, lockBootstrappedTable, type ActiveBootstraps } from '../state/bootstrap-registry.js';
 import { My2pgError, wrapError } from '../core/errors.js';
 import type { ChangeEvent, DdlEvent, HeartbeatEvent, RowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { tableKey } from '../core/table-key.js';
 import { stringifyJson } from '../core/json.js';
 import { decodeEvent } from '../core/maxwell.js';
 import { keepsExistingTable, translateDdlEvent } from '../ddl/translate.js';
@@ -16,10 +17,13 @@ import { Catalog, type TargetTable } from '../target/catalog.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
-import { readCheckpoints, recordDeadLetter, recordHeartbeat, writeCheckpoints } from './checkpoint-store.js';
-import { ddlApplied, recordDdlHistory, recordSourceSchema } from './ddl-store.js';
-import { ParkedEvents, stoppedKey } from './parked-events.js';
-import { LossCounter } from './loss-counter.js';
+import { readCheckpoints, writeCheckpoints } from '../state/checkpoints.js';
+import { recordDeadLetter } from '../state/dead-letters.js';
+import { recordHeartbeat } from '../state/heartbeats.js';
+import { ddlApplied, recordDdlHistory } from '../state/ddl-history.js';
+import { recordSourceSchema } from '../state/source-schemas.js';
+import { ParkedEvents } from '../state/parked-events.js';
+import { LossCounter } from '../target/loss-counter.js';
 import { encodeKeyedChanges, writeTableChanges, type EncodedChanges, type WriteContext } from './table-writer.js';
 
 export interface ApplierOptions {
@@ -93,7 +97,7 @@ export class Applier {
   /** Staging tables live until COMMIT, so their names must be unique per transaction. */
   private stagingSeq = 0;
   private bootstrapping: ActiveBootstraps = new Set();
-  /** Stopped tables and their parked events (parked-events.ts). */
+  /** Stopped tables and their parked events (state/parked-events.ts). */
   private readonly parked: ParkedEvents;
 
   constructor(
@@ -226,7 +230,7 @@ export class Applier {
           this.parked.park(ev.database, ev.table, m);
           continue;
         }
-        const key = stoppedKey(ev.database, ev.table);
+        const key = tableKey(ev.database, ev.table);
         const p = pending.get(key);
         if (p) {
           p.events.push(ev);

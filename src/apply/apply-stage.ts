@@ -8,13 +8,13 @@ import { connectReplica } from '../target/connect.js';
 import { Backoff } from '../core/backoff.js';
 import { outageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { migrateControlSchema } from '../target/control-schema.js';
+import { migrateControlSchema } from '../state/control-schema.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
 import { Applier, prepareBatch, type DeadLetter, type PreparedMessage } from './applier.js';
-import { readCheckpoints } from './checkpoint-store.js';
+import { readCheckpoints } from '../state/checkpoints.js';
 
 export interface ApplyStageOptions {
   targetUrl: string;

@@ -1,4 +1,4 @@
-// Keeps the last change per primary key within a batch (DESIGN §6.4). A primary-key update
+// Keeps the last change per primary key within a batch. A primary-key update
 // becomes a delete of the old key plus an upsert of the new one.
 
 import type { JsonValue, RowEvent } from '../core/events.js';

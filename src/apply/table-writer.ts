@@ -10,8 +10,8 @@ import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { copyField, toPgText, type LossReason } from '../target/pg-value.js';
 import { reduceByKey } from './change-reducer.js';
-import type { LossCounter } from './loss-counter.js';
-import { copyIntoTarget, deleteOneMatching, planMerge } from './merge-planner.js';
+import type { LossCounter } from '../target/loss-counter.js';
+import { copyIntoTarget, deleteOneMatching, planMerge } from '../target/merge-planner.js';
 
 export interface WriteContext {
   client: ClientBase;

@@ -3,32 +3,33 @@
 
 import type { Connection } from 'mysql2/promise';
 import type pg from 'pg';
-import type { TableFilter } from '../capture/filter.js';
-import { listDatabases, listTables } from '../capture/schema-reader.js';
+import type { TableFilter } from '../core/table-filter.js';
+import { listDatabases, listTables } from '../source/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
 import { createTable } from '../ddl/translate.js';
 import { Catalog, type TargetTable } from '../target/catalog.js';
 import { connectReplica } from '../target/connect.js';
-import { migrateControlSchema } from '../target/control-schema.js';
+import { migrateControlSchema } from '../state/control-schema.js';
 import { quoteIdent } from '../target/quote.js';
 import { planChunks } from './chunk-planner.js';
 import { ChunkThreads } from './chunk-threads.js';
-import { ChunkWorker, type BootstrapOptions } from './chunk-worker.js';
-import { BullChunkQueue, InProcessQueue, startBullWorker, type ChunkHandler, type ChunkQueue } from './job-queue.js';
+import { ChunkJobHandler } from './chunk-job-handler.js';
+import { BullChunkQueue, InProcessQueue, takeChunkJobs, type ChunkHandler, type ChunkQueue } from './job-queue.js';
+import type { BootstrapOptions } from './options.js';
 import { Progress } from './progress.js';
-import { addChunk, completeBootstrap, readBootstrap, readChunks, registerBootstrap, type BootstrapTable } from './registry.js';
+import { addChunk, completeBootstrap, readBootstrap, readChunks, registerBootstrap, type BootstrapTable } from '../state/bootstrap-registry.js';
 import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
 
-export type { BootstrapEvents, BootstrapOptions } from './chunk-worker.js';
+export type { BootstrapEvents, BootstrapOptions } from './options.js';
 
 /**
- * Where chunks are copied: on worker threads, one per concurrent chunk, or in this thread when
+ * Where chunks are copied: on chunk threads, one per concurrent chunk, or in this thread when
  * rows must also go to Kafka (the producer lives here).
  */
 function chunkHandler(opts: BootstrapOptions): { handle: ChunkHandler; close(): Promise<void> } {
   if (opts.events || opts.concurrency < 1) {
-    const w = new ChunkWorker(opts);
-    return { handle: w.handle, close: () => w.close() };
+    const h = new ChunkJobHandler(opts);
+    return { handle: h.handle, close: () => h.close() };
   }
   const config = { sourceUrl: opts.sourceUrl, targetUrl: opts.targetUrl, dialect: opts.dialect.name, keepCase: opts.naming.keepCase, logLevel: opts.log.level };
   const threads = new ChunkThreads(config, opts.concurrency);
@@ -37,12 +38,12 @@ function chunkHandler(opts: BootstrapOptions): { handle: ChunkHandler; close(): 
 
 /** `my2pg bootstrap --worker`: copies chunks from the Redis queue until stopped. */
 export async function runBootstrapWorker(opts: BootstrapOptions & { redisUrl: string }, stopped: Promise<void>): Promise<void> {
-  const worker = chunkHandler(opts);
-  const bull = startBullWorker(opts.redisUrl, opts.queueName, worker.handle, opts.concurrency, opts.log);
+  const handler = chunkHandler(opts);
+  const taking = takeChunkJobs(opts.redisUrl, opts.queueName, handler.handle, opts.concurrency, opts.log);
   opts.log.info({ queue: opts.queueName, concurrency: opts.concurrency }, 'bootstrap worker waiting for chunks');
   await stopped;
-  await bull.close();
-  await worker.close();
+  await taking.close();
+  await handler.close();
 }
 
 export class Bootstrapper {
@@ -74,14 +75,14 @@ export class Bootstrapper {
   async run(tables: Array<{ db: string; table: string }>): Promise<void> {
     const { opts } = this;
     const target = await connectReplica(opts.targetUrl);
-    const worker = chunkHandler(opts);
-    let bullWorker: { close(): Promise<void> } | null = null;
+    const handler = chunkHandler(opts);
+    let taking: { close(): Promise<void> } | null = null;
     let queue: ChunkQueue;
     if (opts.redisUrl) {
       queue = new BullChunkQueue(opts.redisUrl, opts.queueName);
-      bullWorker = opts.concurrency > 0 ? startBullWorker(opts.redisUrl, opts.queueName, worker.handle, opts.concurrency, opts.log) : null;
+      taking = opts.concurrency > 0 ? takeChunkJobs(opts.redisUrl, opts.queueName, handler.handle, opts.concurrency, opts.log) : null;
     } else {
-      queue = new InProcessQueue(worker.handle, Math.max(opts.concurrency, 1), opts.log);
+      queue = new InProcessQueue(handler.handle, Math.max(opts.concurrency, 1), opts.log);
     }
     const source = await connectForBootstrap(opts.sourceUrl);
     try {
@@ -92,8 +93,8 @@ export class Bootstrapper {
       }
     } finally {
       await queue.close();
-      await bullWorker?.close();
-      await worker.close();
+      await taking?.close();
+      await handler.close();
       await source.end().catch(() => undefined);
       await target.end();
     }

@@ -5,11 +5,11 @@
 
 import type { Connection } from 'mysql2/promise';
 import type { ClientBase } from 'pg';
-import { encodeJsonValue, encodeValue, isJsonNull, jsonValueOf, type EncodeKind } from '../capture/row-encoder.js';
+import { encodeJsonValue, encodeValue, isJsonNull, jsonValueOf, type EncodeKind } from '../source/row-encoder.js';
 import { My2pgError } from '../core/errors.js';
 import type { JsonValue } from '../core/events.js';
-import type { LossCounter } from '../apply/loss-counter.js';
-import { copyIntoTarget, planMerge, type MergeTable } from '../apply/merge-planner.js';
+import type { LossCounter } from '../target/loss-counter.js';
+import { copyIntoTarget, planMerge, type MergeTable } from '../target/merge-planner.js';
 import type { TargetColumn, TargetTable } from '../target/catalog.js';
 import { COPY_CHUNK } from '../target/copy.js';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -18,7 +18,7 @@ import type { Naming } from '../target/naming.js';
 import { copyField, toPgText } from '../target/pg-value.js';
 import { qualify } from '../target/quote.js';
 import { fromClause, keyRange, selectList, type SourceTable } from './source-table.js';
-import { lockBootstrappedTable, lockChunk, markChunkDone, type BootstrapTable } from './registry.js';
+import { lockBootstrappedTable, lockChunk, markChunkDone, type BootstrapTable } from '../state/bootstrap-registry.js';
 
 export interface ChunkTarget {
   pg: ClientBase;
@@ -57,7 +57,8 @@ export async function copyChunk(
   b: BootstrapTable,
   chunkNo: number,
   t: ChunkTarget,
-  worker: string,
+  /** Who copies it (`host:pid:slot`), recorded in the chunk's `worker` column. */
+  copier: string,
   tryDirect: boolean,
 ): Promise<ChunkResult> {
   const { pg } = t;
@@ -87,7 +88,7 @@ export async function copyChunk(
     result ??= await mergeThroughStaging({ ...table, primaryKey: mergeKey }, t, read, line, chunkNo);
     // Not done before its events are in Kafka: a failed send leaves the chunk to do again.
     await t.events?.send();
-    await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, worker);
+    await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, copier);
     await pg.query('COMMIT');
     return result;
   } catch (err) {

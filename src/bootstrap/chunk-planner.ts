@@ -3,7 +3,7 @@
 
 import type { Connection } from 'mysql2/promise';
 import { fromClause, keyRange, keyValue, type SourceTable } from './source-table.js';
-import type { KeyValues } from './registry.js';
+import type { KeyValues } from '../state/bootstrap-registry.js';
 
 export interface PlannedChunk {
   lower: KeyValues | null;

@@ -1,18 +1,18 @@
-// Copies chunks on worker threads: the per-row work (decoding MySQL rows, encoding values, COPY
-// text) is JavaScript, so one thread per concurrent chunk lets a bootstrap use every core.
-// The same file is the threads' entry point.
+// Copies chunks on threads of their own (chunk threads): the per-row work (decoding MySQL rows,
+// encoding values, COPY text) is JavaScript, so one thread per concurrent chunk lets a bootstrap
+// use every core. The same file is the threads' entry point.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createLogger } from '../core/logger.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
-import { ChunkWorker } from './chunk-worker.js';
+import { ChunkJobHandler } from './chunk-job-handler.js';
 import type { ChunkJob } from './job-queue.js';
 
 /** Marks the workerData of a chunk thread. */
 const CHUNK_THREAD = 'my2pgChunkThread';
 
-/** What a thread needs to build its ChunkWorker: plain data only. */
+/** What a chunk thread needs to build its ChunkJobHandler: plain data only. */
 export interface ThreadConfig {
   sourceUrl: string;
   targetUrl: string;
@@ -93,11 +93,12 @@ export class ChunkThreads {
   }
 }
 
-// Only in a chunk thread: the CLI itself runs on a worker thread too (src/cli/launch.ts).
+// Only in a chunk thread: the CLI itself runs on a thread other than the main one too
+// (src/cli/launch.ts).
 if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[CHUNK_THREAD]) {
   const port = parentPort;
   const c = workerData as ThreadConfig;
-  const worker = new ChunkWorker({
+  const handler = new ChunkJobHandler({
     sourceUrl: c.sourceUrl,
     targetUrl: c.targetUrl,
     dialect: dialectFor(c.dialect),
@@ -108,7 +109,7 @@ if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null
     log: createLogger(c.logLevel).child({ stage: 'bootstrap' }),
   });
   port.on('message', (m: { id: number; job: ChunkJob }) => {
-    worker.handle(m.job).then(
+    handler.handle(m.job).then(
       () => port.postMessage({ id: m.id } satisfies Reply),
       (err: Error) => port.postMessage({ id: m.id, error: err.message } satisfies Reply),
     );

@@ -1,11 +1,12 @@
-// Chunk jobs: through a bullmq queue on Redis, so workers on several machines share a table, or
-// in-process when no Redis is configured. Either way a failed job is retried with backoff, but
-// a configuration error (an event bigger than Kafka accepts) fails it at once.
+// Chunk jobs: through a bullmq queue on Redis, so `bootstrap --worker` processes on several
+// machines share a table, or in-process when no Redis is configured. Either way a failed job is
+// retried with backoff, but a configuration error (an event bigger than Kafka accepts) fails it
+// at once.
 
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { tableKey } from './registry.js';
+import { tableKey } from '../core/table-key.js';
 
 export interface ChunkJob {
   db: string;
@@ -127,8 +128,11 @@ export class BullChunkQueue implements ChunkQueue {
   }
 }
 
-/** A worker taking chunk jobs from the queue until closed. */
-export function startBullWorker(redisUrl: string, name: string, handler: ChunkHandler, concurrency: number, log: Logger): { close(): Promise<void> } {
+/**
+ * Takes chunk jobs from the Redis queue to `handler` until closed (bullmq's Worker, the one place
+ * it is used): in a `bootstrap --worker` process, and in the bootstrap that queues them.
+ */
+export function takeChunkJobs(redisUrl: string, name: string, handler: ChunkHandler, concurrency: number, log: Logger): { close(): Promise<void> } {
   const work = async (data: ChunkJob) => {
     try {
       await handler(data);
@@ -136,10 +140,10 @@ export function startBullWorker(redisUrl: string, name: string, handler: ChunkHa
       throw permanent(err) ? new UnrecoverableError((err as Error).message) : err;
     }
   };
-  const worker = new Worker<ChunkJob>(name, async (job) => work(job.data), { connection: connection(redisUrl), concurrency });
-  worker.on('failed', (job, err) => log.warn({ ...job?.data, attempt: job?.attemptsMade, err: err.message }, 'bootstrap chunk failed'));
-  worker.on('error', (err) => log.error({ err: err.message }, 'bootstrap worker error'));
-  return { close: () => worker.close() };
+  const bull = new Worker<ChunkJob>(name, async (job) => work(job.data), { connection: connection(redisUrl), concurrency });
+  bull.on('failed', (job, err) => log.warn({ ...job?.data, attempt: job?.attemptsMade, err: err.message }, 'bootstrap chunk failed'));
+  bull.on('error', (err) => log.error({ err: err.message }, 'bootstrap worker error'));
+  return { close: () => bull.close() };
 }
 
 function redisError(err: unknown): My2pgError {

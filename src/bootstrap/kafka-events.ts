@@ -10,10 +10,10 @@ import { jacksonString } from '../core/java-format.js';
 import { My2pgError } from '../core/errors.js';
 import { jsonNullsJson } from '../core/maxwell.js';
 import type { Logger } from '../core/logger.js';
-import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../capture/output-options.js';
+import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../core/maxwell-keys.js';
 import { BATCH_OVERHEAD, ensureTopics, isTemplate, RECORD_OVERHEAD, topicFor, topicMaxMessageBytes, topicPartitions } from '../transport/kafka-topics.js';
 import { partitionFor, type PartitionHash } from '../transport/partitioner.js';
-import type { BootstrapEvents } from './bootstrapper.js';
+import type { BootstrapEvents } from './options.js';
 import type { ChunkEvents } from './chunk-copier.js';
 import type { SourceTable } from './source-table.js';
 

@@ -1,13 +1,14 @@
 // The source side of a bootstrap: how a table is read from MySQL in key ranges, with values in
-// the form the row encoder expects (the same JSON as the binlog path, DESIGN §6.5).
+// the form the row encoder expects (the same JSON as the binlog path, docs/BOOTSTRAP.md "How a
+// table is copied").
 
 import type { Connection } from 'mysql2/promise';
-import { connectSource } from '../capture/capture-stage.js';
-import { rowColumnsFromSchema, type RowColumn } from '../capture/row-encoder.js';
-import { readTableSchema } from '../capture/schema-reader.js';
+import { connectSource } from '../source/connect.js';
+import { rowColumnsFromSchema, type RowColumn } from '../source/row-encoder.js';
+import { readTableSchema } from '../source/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
 import type { TableSchema } from '../core/table-schema.js';
-import type { KeyValue, KeyValues } from './registry.js';
+import type { KeyValue, KeyValues } from '../state/bootstrap-registry.js';
 
 /** A connection whose values read exactly as the row encoder needs them: TIMESTAMP in UTC. */
 export async function connectForBootstrap(url: string): Promise<Connection> {

@@ -4,7 +4,7 @@
 // outage of the source or the publisher's server restarts the stream from the stored position,
 // within the retry budget ("Outages and retries").
 
-import type { AnyBinlogEvent, QueryEvent, TableMapEvent } from '@vlasky/zongji';
+import type { AnyBinlogEvent, QueryEvent, TableMapEvent } from '../source/zongji.js';
 import mysql from 'mysql2/promise';
 import { Backoff } from '../core/backoff.js';
 import { My2pgError, wrapError } from '../core/errors.js';
@@ -13,17 +13,18 @@ import type { Logger } from '../core/logger.js';
 import { encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent, HEARTBEAT_DATABASE, jsonNullsJson, type DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition, type EventCursor } from '../core/position.js';
 import type { Publisher } from '../transport/transport.js';
-import { BinlogSource, isConnectionLoss, type SourceRowsEvent } from './binlog-source.js';
+import { BinlogReader, type SourceRowsEvent } from '../source/binlog-reader.js';
+import { connectSource, isConnectionLoss } from '../source/connect.js';
 import { GtidTracker } from './gtid-tracker.js';
-import type { TableFilter } from './filter.js';
-import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from './output-options.js';
-import { changedColumns, encodeRow, rowColumns, type RowColumn } from './row-encoder.js';
+import type { TableFilter } from '../core/table-filter.js';
+import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from '../core/maxwell-keys.js';
+import { changedColumns, encodeRow, rowColumns, type RowColumn } from '../source/row-encoder.js';
 import { jacksonString } from '../core/java-format.js';
-import { listDatabases, listTables, readTableSchema } from './schema-reader.js';
+import { listDatabases, listTables, readTableSchema } from '../source/schema-reader.js';
 import { ddlFingerprint, SchemaTracker } from './schema-tracker.js';
 import { isCharType } from '../ddl/parse.js';
 import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
-import { checkSourceServer } from './server-check.js';
+import { checkSourceServer } from '../source/server-check.js';
 import { TransactionBuffer, type PendingRow } from './transaction-buffer.js';
 
 export interface CaptureOptions {
@@ -62,7 +63,7 @@ interface TableInfo {
 
 export class CaptureStage {
   private conn: mysql.Connection | null = null;
-  private source: BinlogSource | null = null;
+  private source: BinlogReader | null = null;
   private stopping = false;
 
   // Where the reader is: the current file, and the end of the last event outside a transaction.
@@ -192,7 +193,7 @@ export class CaptureStage {
     this.file = start.file;
     this.lastEnd = start.pos;
     if (this.stopping) return;
-    this.source = new BinlogSource({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start, byGtid });
+    this.source = new BinlogReader({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start, byGtid });
     await this.source.start();
     this.backoff.recovered();
     while (!this.stopping) {
@@ -528,7 +529,8 @@ export class CaptureStage {
   /**
    * A DDL statement: parsed, applied to the schema tracker, published as DDL events. Inside a
    * transaction (CREATE … SELECT) the events wait for the commit and go before its rows.
-   * Unparseable statements on included objects stop capture here (DESIGN §6.7), unless listed
+   * Unparseable statements on included objects stop capture here (docs/OPERATIONS.md "Schema
+   * changes"), unless listed
    * in `ddl_skip`.
    */
   private async onDdl(ev: QueryEvent, sql: string, inTransaction: boolean): Promise<void> {
@@ -639,25 +641,11 @@ function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogP
   }));
 }
 
-export async function connectSource(url: string, extra: mysql.ConnectionOptions = {}): Promise<mysql.Connection> {
-  try {
-    return await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...extra });
-  } catch (err) {
-    // Refused credentials are not an outage: retrying cannot fix them.
-    const refused = [1044, 1045, 1698].includes((err as { errno?: number }).errno ?? 0);
-    throw new My2pgError('UNREACHABLE', `cannot connect to the source ${redact(url)}: ${(err as Error).message}`, { retriable: !refused, cause: err });
-  }
-}
-
 /** A failure of the stream as a my2pg error: a lost source connection is retriable. */
 function captureError(err: unknown): My2pgError {
   if (err instanceof My2pgError) return err;
   if (isConnectionLoss(err)) return new My2pgError('UNREACHABLE', `the source connection was lost: ${(err as Error).message}`, { retriable: true, cause: err });
   return wrapError('capture', err);
-}
-
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 /** The default character set of a database (null when unknown). */

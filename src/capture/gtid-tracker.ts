@@ -2,7 +2,7 @@
 // its place as a MySQL GTID set or a MariaDB domain-server-seq list. Resuming by GTID works on
 // any server of the same replication topology, which is what survives a failover.
 
-import { GtidSet, MariadbGtidPosition } from '@vlasky/zongji';
+import { GtidSet, MariadbGtidPosition } from '../source/zongji.js';
 
 export class GtidTracker {
   private readonly mysql: GtidSet | null;

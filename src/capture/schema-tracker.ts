@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 import { My2pgError } from '../core/errors.js';
 import type { DdlEventFields } from '../core/maxwell.js';
 import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
+import { tableKey } from '../core/table-key.js';
 import { classifyDdl } from '../ddl/classify.js';
-import { evolveSchema, tableKey, type SchemaChange } from '../ddl/evolve.js';
+import { evolveSchema, type SchemaChange } from '../ddl/evolve.js';
 import type { DdlOperation, TableName } from '../ddl/operations.js';
 import { parseDdl } from '../ddl/parse.js';
-import type { TableFilter } from './filter.js';
+import type { TableFilter } from '../core/table-filter.js';
 
 
 /** Reads a table's current definition from the source (only where the binlog cannot say). */

@@ -1,6 +1,6 @@
 // Holds the rows of the open transaction until its commit (Maxwell puts the XID, known only at
 // commit, on every row). Past a memory limit rows spill to a temporary file, so a transaction
-// of any size streams through in bounded memory (DESIGN §6.6).
+// of any size streams through in bounded memory (docs/OPERATIONS.md "Memory").
 
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';

@@ -1,51 +1,57 @@
-// Entry of the capture thread of `my2pg run` without Kafka (stages.ts, captureOnThread): reads
-// the binlog and posts Maxwell messages to the CLI's thread through a ThreadPublisher, then
-// reports how it ended: the CLI's thread rebuilds the error, so exit codes are those of a
-// capture on the CLI's own thread.
+// The CLI's side of capture's own thread in `my2pg run` without Kafka: starts the thread
+// (capture-thread-entry.ts, what runs on it), feeds the batches it posts to apply's in-memory
+// transport, acknowledges each, and ends with it (its failure rebuilt here, so exit codes are
+// those of a capture on the CLI's own thread).
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
-import { errorParts } from '../core/errors.js';
-import type { StreamMessage } from '../core/events.js';
-import { createLogger } from '../core/logger.js';
-import type { EventCursor } from '../core/position.js';
-import { compareCursors } from '../transport/in-process.js';
-import { ThreadPublisher, type CaptureThreadEnd, type ToCaptureThread } from '../transport/thread-channel.js';
-import { captureStage, embeddedStore } from './stages.js';
+import { errorFromParts, threadFailure } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { InProcessTransport } from '../transport/in-process.js';
+import type { CaptureThreadEnd, ThreadBatch, ToCaptureThread } from '../transport/thread-channel.js';
+import { heapCapMb } from './heap.js';
+import type { Runnable } from './stages.js';
 
-/**
- * After an outage capture reads again from the cursor committed in the replica, behind what it
- * had already handed to apply: those messages (same cursors) are not handed over twice.
- * Heartbeats always are: an idle source repeats the same position, and each one moves the lag.
- */
-class ResumingThreadPublisher extends ThreadPublisher {
-  private last: EventCursor | null = null;
-
-  override send(messages: StreamMessage[]): Promise<void> {
-    const last = this.last;
-    const fresh = last === null ? messages : messages.filter((m) => m.broadcast || (m.cursor && compareCursors(m.cursor, last) > 0));
-    const end = fresh.at(-1)?.cursor;
-    if (end) this.last = end;
-    return super.send(fresh);
-  }
+/** Runs capture-thread-entry.ts and feeds its batches to `transport`; its end is this stage's end. */
+export function captureOnThread(c: Config, transport: InProcessTransport, log: Logger): Runnable {
+  let thread: Worker | null = null;
+  let stopping = false;
+  return {
+    run: () =>
+      new Promise<void>((resolve, reject) => {
+        const heapMb = heapCapMb();
+        const w = new Worker(new URL('./capture-thread-entry.js', import.meta.url), {
+          workerData: { config: c },
+          resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb },
+        });
+        thread = w;
+        if (stopping) w.postMessage({ t: 'stop' } satisfies ToCaptureThread);
+        let failure: Error | null = null;
+        let feeding = Promise.resolve();
+        w.on('message', (m: ThreadBatch | CaptureThreadEnd) => {
+          if (m.t === 'batch') {
+            feeding = feeding.then(async () => {
+              if (!stopping) await transport.deliver(m.values, m.cursors);
+              w.postMessage({ t: 'credit' } satisfies ToCaptureThread);
+            });
+          } else {
+            if (m.error) failure = errorFromParts(m.error);
+            void w.terminate();
+          }
+        });
+        w.on('error', (err) => {
+          failure ??= threadFailure(err, heapMb);
+        });
+        w.on('exit', () => {
+          thread = null;
+          if (failure) reject(failure);
+          else resolve();
+        });
+        log.debug('capture thread started');
+      }),
+    stop: async () => {
+      stopping = true;
+      thread?.postMessage({ t: 'stop' } satisfies ToCaptureThread);
+    },
+  };
 }
-
-const port = parentPort!;
-const { config } = workerData as { config: Config };
-const log = createLogger(config.log_level);
-const store = embeddedStore(config);
-const publisher = new ResumingThreadPublisher(port, store);
-const capture = captureStage(config, 'run', publisher, log);
-port.on('message', (m: ToCaptureThread) => {
-  if (m.t === 'credit') publisher.credit();
-  else void capture.stop();
-});
-
-let end: CaptureThreadEnd = { t: 'ended' };
-try {
-  await capture.run();
-} catch (err) {
-  end = { t: 'ended', error: errorParts(err) };
-}
-await publisher.close();
-port.postMessage(end);

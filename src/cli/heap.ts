@@ -1,4 +1,4 @@
-// The V8 heap cap of my2pg's worker threads (MY2PG_HEAP_MB, default 128; docs/OPERATIONS.md
+// The V8 heap cap of my2pg's threads (MY2PG_HEAP_MB, default 128; docs/OPERATIONS.md
 // "Memory"): left to itself, V8 grows a heap to gigabytes on a big machine before it collects.
 
 import { My2pgError } from '../core/errors.js';

@@ -1,11 +1,11 @@
-// Entry of the `my2pg` command. The CLI (main.ts) runs on a worker thread whose V8 heap is
+// Entry of the `my2pg` command. The CLI (main.ts) runs on a thread of its own whose V8 heap is
 // capped (heap.ts): a capture or apply would otherwise take several times the memory it needs
-// (DESIGN §8 budgets 256 MB). With the cap off (MY2PG_HEAP_MB=0 or a heap flag given to node
-// itself) the CLI runs on the main thread instead. This thread only forwards signals and the
-// exit code.
+// (the goal is 256 MB of RSS per process, docs/PERFORMANCE.md "Memory"). With the cap off
+// (MY2PG_HEAP_MB=0 or a heap flag given to node itself) the CLI runs on the main thread instead.
+// This thread only forwards signals and the exit code.
 
 import { SHARE_ENV, Worker } from 'node:worker_threads';
-import { EXIT_CODES, My2pgError, workerFailure } from '../core/errors.js';
+import { EXIT_CODES, My2pgError, threadFailure } from '../core/errors.js';
 import { heapCapMb } from './heap.js';
 
 let heapMb: number | null = null;
@@ -19,16 +19,16 @@ try {
 if (heapMb === null) {
   await import('./main.js');
 } else {
-  const worker = new Worker(new URL('./main.js', import.meta.url), {
+  const thread = new Worker(new URL('./main.js', import.meta.url), {
     argv: process.argv.slice(2),
     env: SHARE_ENV,
     resourceLimits: { maxOldGenerationSizeMb: heapMb },
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => worker.postMessage({ signal }));
-  worker.on('error', (err) => {
-    const failure = workerFailure(err, heapMb);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => thread.postMessage({ signal }));
+  thread.on('error', (err) => {
+    const failure = threadFailure(err, heapMb);
     process.stderr.write(`${failure === err ? `my2pg failed: ${err.stack ?? err.message}` : failure.message}\n`);
     process.exitCode = EXIT_CODES.INTERNAL;
   });
-  worker.on('exit', (code) => process.exit(process.exitCode ?? code));
+  thread.on('exit', (code) => process.exit(process.exitCode ?? code));
 }

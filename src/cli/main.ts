@@ -8,7 +8,8 @@ import { CONFIG_KEYS } from '../config/schema.js';
 import { EXIT_CODES, My2pgError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { connectReplica } from '../target/connect.js';
-import { migrateControlSchema } from '../target/control-schema.js';
+import { bootstrapStatus } from '../state/bootstrap-registry.js';
+import { migrateControlSchema } from '../state/control-schema.js';
 import { buildStages, need, type Runnable } from './stages.js';
 
 const USAGE = `usage:
@@ -84,15 +85,9 @@ async function printBootstrapStatus(targetUrl: string): Promise<number> {
   const client = await connectReplica(targetUrl);
   try {
     await migrateControlSchema(client);
-    const rows = await client.query<{ source_db: string; source_table: string; state: string; chunks: string; done: string; rows: string; rows_estimated: string; planned_all: boolean; started_at: Date; finished_at: Date | null }>(`
-      SELECT t.source_db, t.source_table, t.state, t.rows_estimated, t.planned_all, t.started_at, t.finished_at,
-             count(c.chunk_no) AS chunks, count(c.chunk_no) FILTER (WHERE c.state = 'done') AS done,
-             coalesce(sum(c.rows_copied), 0) AS rows
-      FROM _my2pg.bootstrap_tables t
-      LEFT JOIN _my2pg.bootstrap_chunks c USING (source_db, source_table)
-      GROUP BY t.source_db, t.source_table ORDER BY t.source_db, t.source_table`);
-    if (rows.rows.length === 0) process.stdout.write('no bootstraps recorded\n');
-    for (const r of rows.rows) {
+    const rows = await bootstrapStatus(client);
+    if (rows.length === 0) process.stdout.write('no bootstraps recorded\n');
+    for (const r of rows) {
       const state = r.state === 'done' ? `done at ${r.finished_at?.toISOString()}` : `copying since ${r.started_at.toISOString()}`;
       const left = Number(r.chunks) - Number(r.done);
       process.stdout.write(
@@ -119,7 +114,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     onSignal?.(sig);
   });
 }
-// On the launcher's worker thread (src/cli/launch.ts) signals arrive as messages.
+// On the launcher's thread (src/cli/launch.ts) signals arrive as messages.
 parentPort?.on('message', (m: { signal?: NodeJS.Signals }) => {
   if (m.signal) process.emit(m.signal, m.signal);
 });

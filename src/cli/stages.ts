@@ -1,30 +1,30 @@
 // The stages each command runs, built from the configuration: the one module (with main.ts,
 // which parses the command line and runs them) that knows every concrete implementation.
 
-import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { ApplyStage } from '../apply/apply-stage.js';
 import { Bootstrapper, runBootstrapWorker, type BootstrapOptions } from '../bootstrap/bootstrapper.js';
 import { KafkaBootstrapEvents } from '../bootstrap/kafka-events.js';
-import { finishInitialBootstrap, initialBootstrapPending, recordInitialBootstrap, waitForStreamStart } from '../bootstrap/initial-bootstrap.js';
-import { listBootstraps, tableKey } from '../bootstrap/registry.js';
-import { readCheckpoints } from '../apply/checkpoint-store.js';
-import { readSourceSchemas } from '../apply/ddl-store.js';
+import { finishInitialBootstrap, initialBootstrapPending, recordInitialBootstrap, waitForStreamStart } from '../state/initial-bootstrap.js';
+import { listBootstraps } from '../state/bootstrap-registry.js';
+import { readCheckpoints } from '../state/checkpoints.js';
+import { readSourceSchemas } from '../state/source-schemas.js';
 import { CaptureStage } from '../capture/capture-stage.js';
-import { TableFilter } from '../capture/filter.js';
-import type { OutputOptions } from '../capture/output-options.js';
+import { TableFilter } from '../core/table-filter.js';
+import type { OutputOptions } from '../core/maxwell-keys.js';
 import type { Config } from '../config/schema.js';
 import { Backoff } from '../core/backoff.js';
-import { errorFromParts, My2pgError, workerFailure } from '../core/errors.js';
+import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { tableKey } from '../core/table-key.js';
 import { withReplica } from '../target/connect.js';
-import { migrateControlSchema } from '../target/control-schema.js';
+import { migrateControlSchema } from '../state/control-schema.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
 import { EMBEDDED_STREAM, InProcessTransport, resumePosition } from '../transport/in-process.js';
-import type { CaptureThreadEnd, ThreadBatch, ToCaptureThread } from '../transport/thread-channel.js';
 import type { BinlogPosition } from '../core/position.js';
 import type { TableSchema } from '../core/table-schema.js';
+import { captureOnThread } from './capture-thread.js';
 import { heapCapMb } from './heap.js';
 import { KafkaPublisherThread } from '../transport/kafka-publisher-thread.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
@@ -208,51 +208,6 @@ function embedded(c: Config, log: Logger): Runnable[] {
   return [captureOnThread(c, transport, log), applyStage(c, transport, log)];
 }
 
-/** Runs capture-thread.ts and feeds its batches to `transport`; its end is this stage's end. */
-function captureOnThread(c: Config, transport: InProcessTransport, log: Logger): Runnable {
-  let worker: Worker | null = null;
-  let stopping = false;
-  return {
-    run: () =>
-      new Promise<void>((resolve, reject) => {
-        const heapMb = heapCapMb();
-        const w = new Worker(new URL('./capture-thread.js', import.meta.url), {
-          workerData: { config: c },
-          resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb },
-        });
-        worker = w;
-        if (stopping) w.postMessage({ t: 'stop' } satisfies ToCaptureThread);
-        let failure: Error | null = null;
-        let feeding = Promise.resolve();
-        w.on('message', (m: ThreadBatch | CaptureThreadEnd) => {
-          if (m.t === 'batch') {
-            feeding = feeding.then(async () => {
-              if (!stopping) await transport.deliver(m.values, m.cursors);
-              w.postMessage({ t: 'credit' } satisfies ToCaptureThread);
-            });
-          } else {
-            if (m.error) failure = errorFromParts(m.error);
-            void w.terminate();
-          }
-        });
-        w.on('error', (err) => {
-          failure ??= workerFailure(err, heapMb);
-        });
-        w.on('exit', () => {
-          worker = null;
-          if (failure) reject(failure);
-          else resolve();
-        });
-        log.debug('capture thread started');
-      }),
-    stop: async () => {
-      stopping = true;
-      worker?.postMessage({ t: 'stop' } satisfies ToCaptureThread);
-    },
-  };
-}
-
-
 function bootstrapOptions(c: Config, log: Logger, command: string): BootstrapOptions {
   return {
     sourceUrl: need(c, 'source', command),
@@ -321,7 +276,7 @@ function bootstrapWorker(c: Config, log: Logger): Runnable {
 
 /**
  * For `run`: on first start (nothing applied yet) the included tables are bootstrapped while the
- * stream runs, chosen once the stream has fixed its start (src/bootstrap/initial-bootstrap.ts);
+ * stream runs, chosen once the stream has fixed its start (src/state/initial-bootstrap.ts);
  * after a restart, unfinished bootstraps resume (docs/BOOTSTRAP.md).
  */
 async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {

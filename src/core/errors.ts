@@ -98,10 +98,10 @@ export function errorFromParts(p: ErrorParts): Error {
 }
 
 /**
- * A worker thread's failure as the user should read it: running out of its capped heap
+ * A thread's failure as the user should read it: running out of its capped heap
  * (MY2PG_HEAP_MB, `heapMb`) gets one clear message; anything else is itself.
  */
-export function workerFailure(err: Error & { code?: string }, heapMb: number | null): Error {
+export function threadFailure(err: Error & { code?: string }, heapMb: number | null): Error {
   if (err.code !== 'ERR_WORKER_OUT_OF_MEMORY') return err;
   return new Error(`my2pg ran out of its ${heapMb} MB heap. Nothing acknowledged is lost: restart it with a bigger MY2PG_HEAP_MB, and tell us what it was doing`);
 }

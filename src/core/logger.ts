@@ -5,7 +5,7 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 /**
- * Lines are written to stdout synchronously: on a worker thread pino's default destination is
+ * Lines are written to stdout synchronously: on a thread other than the main one pino's default destination is
  * asynchronous, and a line logged just before the thread exits (`stopping`, a fatal error) was
  * lost about once in fifteen exits when stdout is a pipe.
  */

@@ -3,6 +3,7 @@
 
 import { My2pgError } from '../core/errors.js';
 import type { ColumnDef, IndexDef, TableSchema } from '../core/table-schema.js';
+import { tableKey } from '../core/table-key.js';
 import type { AlterSpec, ColumnPosition, ColumnSpec, DdlOperation, TableName } from './operations.js';
 import { addForeignKeyIndex, isCharType, nameIndexes, normaliseLiteral, sameName } from './parse.js';
 
@@ -28,11 +29,6 @@ export interface EvolveResult {
   /** The schemas after the statement: a new map; the input map is not modified. */
   schemas: Map<string, TableSchema>;
   changes: SchemaChange[];
-}
-
-/** The key of a table in a schema map. Database and table names are case-sensitive in MySQL on Linux. */
-export function tableKey(database: string, table: string): string {
-  return `${database}\u0000${table}`;
 }
 
 /**

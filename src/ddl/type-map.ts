@@ -3,7 +3,7 @@
 import { My2pgError } from '../core/errors.js';
 import type { ColumnDef } from '../core/table-schema.js';
 
-/** Returns the Postgres type for a MySQL column (DESIGN §5). */
+/** Returns the Postgres type for a MySQL column (docs/TYPES.md). */
 export function mapColumnType(c: ColumnDef): string {
   switch (c.type) {
     case 'tinyint':

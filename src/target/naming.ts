@@ -1,4 +1,5 @@
-// How MySQL names become Postgres names: database → schema, lower-cased unless keepCase (DESIGN §5).
+// How MySQL names become Postgres names: database → schema, lower-cased unless keepCase
+// (docs/TYPES.md "Identifiers").
 
 import { My2pgError } from '../core/errors.js';
 

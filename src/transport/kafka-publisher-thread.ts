@@ -1,13 +1,13 @@
 // The Kafka publisher on a thread of its own: kafkajs costs capture about as much CPU per
 // message as decoding and encoding the row (docs/PERFORMANCE.md), so `my2pg capture` hands its
-// messages to a KafkaPublisher on another thread (kafka-publisher-worker.ts) and goes on
+// messages to a KafkaPublisher on another thread (kafka-publisher-thread-entry.ts) and goes on
 // decoding. Same contract as KafkaPublisher: calls reach it in order; begin, send, commit and
 // recordSchemas do not wait for it (a failure fails the next call, as the publisher's own
 // queue does), and at most IN_FLIGHT (thread-channel.ts) batches are not yet queued there.
 // After a failure, restart() makes both sides usable again (capture's outage retries).
 
 import { Worker } from 'node:worker_threads';
-import { errorFromParts, workerFailure, type ErrorParts } from '../core/errors.js';
+import { errorFromParts, threadFailure, type ErrorParts } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { BinlogPosition } from '../core/position.js';
@@ -28,10 +28,10 @@ export interface MessageColumns {
 
 type Method = 'connect' | 'begin' | 'commit' | 'flush' | 'storedPosition' | 'recordSchemas' | 'storedSchemas' | 'restart' | 'close';
 
-/** To the worker: a batch of messages, or a publisher call (answered when `id` is set). */
-export type ToPublisherWorker = { t: 'send'; messages: MessageColumns } | { t: 'call'; id?: number; method: Method; args: unknown[] };
-/** From the worker: a batch is queued (`credit`), a call's outcome, or a failure of a call nobody waits for. */
-export type FromPublisherWorker = { t: 'credit' } | { t: 'reply'; id: number; result?: unknown; error?: ErrorParts } | { t: 'failed'; error: ErrorParts };
+/** To the thread: a batch of messages, or a publisher call (answered when `id` is set). */
+export type ToPublisherThread = { t: 'send'; messages: MessageColumns } | { t: 'call'; id?: number; method: Method; args: unknown[] };
+/** From the thread: a batch is queued (`credit`), a call's outcome, or a failure of a call nobody waits for. */
+export type FromPublisherThread = { t: 'credit' } | { t: 'reply'; id: number; result?: unknown; error?: ErrorParts } | { t: 'failed'; error: ErrorParts };
 
 export type PublisherThreadOptions = Omit<KafkaPublisherOptions, 'log'> & {
   log: Logger;
@@ -44,7 +44,7 @@ const YOUNG_GENERATION_MB = 8;
 const emptyColumns = (): MessageColumns => ({ keys: [], values: [], databases: [], tables: [], partitionKeys: [], broadcasts: [] });
 
 export class KafkaPublisherThread implements Publisher {
-  private readonly worker: Worker;
+  private readonly thread: Worker;
   private pending = emptyColumns();
   private readonly credits = new Credits();
   private nextId = 1;
@@ -54,15 +54,15 @@ export class KafkaPublisherThread implements Publisher {
 
   constructor(opts: PublisherThreadOptions) {
     const { log, heapMb, ...rest } = opts;
-    this.worker = new Worker(new URL('./kafka-publisher-worker.js', import.meta.url), {
+    this.thread = new Worker(new URL('./kafka-publisher-thread-entry.js', import.meta.url), {
       workerData: { opts: rest, logLevel: log.level },
       // What it holds is the publisher's bounded queue: a small young generation keeps its RSS
       // down (1M-row capture: 215 MB peak RSS with 8 MB, 232-240 MB with V8's default; same rate).
       resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
-    this.worker.on('message', (m: FromPublisherWorker) => this.onMessage(m));
-    this.worker.on('error', (err) => this.fail(workerFailure(err, heapMb)));
-    this.worker.on('exit', () => {
+    this.thread.on('message', (m: FromPublisherThread) => this.onMessage(m));
+    this.thread.on('error', (err) => this.fail(threadFailure(err, heapMb)));
+    this.thread.on('exit', () => {
       this.exited = true;
       this.fail(new Error('the Kafka publisher thread ended'));
     });
@@ -115,7 +115,7 @@ export class KafkaPublisherThread implements Publisher {
 
   /**
    * Drops the open transaction's messages and restarts the thread's publisher (Publisher.restart).
-   * The worker takes calls in order: by its reply, every earlier batch and failure has been seen.
+   * The thread takes calls in order: by its reply, every earlier batch and failure has been seen.
    */
   async restart(): Promise<void> {
     if (this.exited) this.throwIfFailed();
@@ -129,7 +129,7 @@ export class KafkaPublisherThread implements Publisher {
     if (!this.exited) {
       this.pending = emptyColumns();
       await this.call('close', true).catch(() => undefined);
-      await this.worker.terminate();
+      await this.thread.terminate();
     }
   }
 
@@ -143,13 +143,13 @@ export class KafkaPublisherThread implements Publisher {
     }
     const messages = this.pending;
     this.pending = emptyColumns();
-    this.worker.postMessage({ t: 'send', messages } satisfies ToPublisherWorker);
+    this.thread.postMessage({ t: 'send', messages } satisfies ToPublisherThread);
   }
 
   /** A call whose outcome nobody waits for: a failure fails the next call. */
   private post(method: Method, ...args: unknown[]): void {
     this.throwIfFailed();
-    this.worker.postMessage({ t: 'call', method, args } satisfies ToPublisherWorker);
+    this.thread.postMessage({ t: 'call', method, args } satisfies ToPublisherThread);
   }
 
   private call(method: Method, ...args: unknown[]): Promise<unknown> {
@@ -157,11 +157,11 @@ export class KafkaPublisherThread implements Publisher {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ t: 'call', id, method, args } satisfies ToPublisherWorker);
+      this.thread.postMessage({ t: 'call', id, method, args } satisfies ToPublisherThread);
     });
   }
 
-  private onMessage(m: FromPublisherWorker): void {
+  private onMessage(m: FromPublisherThread): void {
     if (m.t === 'credit') {
       this.credits.give();
     } else if (m.t === 'reply') {

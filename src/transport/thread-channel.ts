@@ -1,6 +1,6 @@
 // The embedded transport across threads: `my2pg run` without Kafka decodes the binlog on a
-// capture thread (src/cli/capture-thread.ts) while apply works on the CLI's thread, so the two
-// use two cores instead of sharing one. Messages cross in batches, one structured clone each,
+// capture thread (src/cli/capture-thread-entry.ts) while apply works on the CLI's thread, so the
+// two use two cores instead of sharing one. Messages cross in batches, one structured clone each,
 // and at most IN_FLIGHT batches are unacknowledged (backpressure on capture). Durability is the
 // in-process transport's: apply stores each message's cursor in the replica with the data.
 

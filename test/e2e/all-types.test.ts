@@ -1,4 +1,4 @@
-// Every MySQL type of the default mapping (DESIGN §5), created in MariaDB and written through
+// Every MySQL type of the default mapping (docs/TYPES.md), created in MariaDB and written through
 // the binlog, lands in Postgres with the same values (`my2pg run`, embedded).
 
 import assert from 'node:assert/strict';

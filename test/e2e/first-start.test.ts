@@ -1,6 +1,6 @@
 // `my2pg run`'s first start: a table created, and rows written, while the stages start (before
 // capture has fixed its start position) still reach the replica, with and without Kafka. The
-// tables to copy are chosen only once the stream has a position (src/bootstrap/initial-bootstrap.ts).
+// tables to copy are chosen only once the stream has a position (src/state/initial-bootstrap.ts).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

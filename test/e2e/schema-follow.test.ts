@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readTableSchema, listTables } from '../../src/capture/schema-reader.js';
+import { readTableSchema, listTables } from '../../src/source/schema-reader.js';
 import { translateCreateTable } from '../../src/ddl/pg-ddl.js';
 import { postgresDialect } from '../../src/target/dialect.js';
 import { Naming } from '../../src/target/naming.js';

@@ -7,11 +7,12 @@ import { Applier, prepareBatch, type PreparedMessage } from '../../src/apply/app
 import { My2pgError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { encodeDdlEvent, encodeHeartbeat, encodeRowEvent } from '../../src/core/maxwell.js';
-import { REPLAY_PAGE } from '../../src/apply/parked-events.js';
-import { evolveSchema, tableKey } from '../../src/ddl/evolve.js';
+import { REPLAY_PAGE } from '../../src/state/parked-events.js';
+import { evolveSchema } from '../../src/ddl/evolve.js';
+import { tableKey } from '../../src/core/table-key.js';
 import { parseDdl } from '../../src/ddl/parse.js';
 import type { ColumnDef, TableSchema } from '../../src/core/table-schema.js';
-import { migrateControlSchema } from '../../src/target/control-schema.js';
+import { migrateControlSchema } from '../../src/state/control-schema.js';
 import { postgresDialect } from '../../src/target/dialect.js';
 import { Naming } from '../../src/target/naming.js';
 import { InProcessTransport } from '../../src/transport/in-process.js';

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { evolveSchema, tableKey } from '../../src/ddl/evolve.js';
+import { evolveSchema } from '../../src/ddl/evolve.js';
+import { tableKey } from '../../src/core/table-key.js';
 import { parseDdl } from '../../src/ddl/parse.js';
 import { translateCreateTable, translateTableAlter } from '../../src/ddl/pg-ddl.js';
 import type { TableSchema } from '../../src/core/table-schema.js';

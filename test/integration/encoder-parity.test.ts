@@ -1,11 +1,11 @@
-// The row encoder serves bootstrap too (DESIGN §6.5): the golden corpus read with SELECT and
+// The row encoder serves bootstrap too (docs/BOOTSTRAP.md "How a table is copied"): the golden corpus read with SELECT and
 // encoded from the table definition gives exactly the JSON the binlog path gives.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type mysql from 'mysql2/promise';
-import { encodeRow, rowColumnsFromSchema } from '../../src/capture/row-encoder.js';
-import { readTableSchema } from '../../src/capture/schema-reader.js';
+import { encodeRow, rowColumnsFromSchema } from '../../src/source/row-encoder.js';
+import { readTableSchema } from '../../src/source/schema-reader.js';
 import { TYPE_CASES } from '../fixtures/golden-types.js';
 import { mysqlConnection, mysqlUrl, randomSuffix } from '../harness/servers.js';
 

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 process.env.TZ = 'America/New_York';
 import type mysql from 'mysql2/promise';
 import { CaptureStage } from '../../src/capture/capture-stage.js';
-import { TableFilter } from '../../src/capture/filter.js';
+import { TableFilter } from '../../src/core/table-filter.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { InProcessTransport } from '../../src/transport/in-process.js';
 import { publishedData, TYPE_CASES } from '../fixtures/golden-types.js';

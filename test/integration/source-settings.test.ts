@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type mysql from 'mysql2/promise';
-import { checkSourceServer } from '../../src/capture/server-check.js';
+import { checkSourceServer } from '../../src/source/server-check.js';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import { createPgDatabase, mysqlConnection, mysqlUrl, startMy2pg } from '../harness/servers.js';
 

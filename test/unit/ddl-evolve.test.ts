@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TableSchema } from '../../src/core/table-schema.js';
-import { evolveSchema, evolveTable, tableKey } from '../../src/ddl/evolve.js';
+import { evolveSchema, evolveTable } from '../../src/ddl/evolve.js';
+import { tableKey } from '../../src/core/table-key.js';
 import type { AlterSpec, DdlOperation } from '../../src/ddl/operations.js';
 import { parseDdl } from '../../src/ddl/parse.js';
 import { pgIndexName, pkConstraintName, translateCreateTable, translateSchemaChange, translateStatement, translateTableAlter, usingExpression } from '../../src/ddl/pg-ddl.js';

@@ -11,7 +11,7 @@ export function col(name: string, type: string, extra: Partial<ColumnDef> = {}):
   return { name, type, columnType: type, nullable: true, default: null, unsigned: false, charset: null, length: null, precision: null, scale: null, fsp: null, values: null, ...extra };
 }
 
-test('DESIGN §5 type table', () => {
+test('the default type map (docs/TYPES.md)', () => {
   const cases: Array<[ColumnDef, string]> = [
     [col('a', 'tinyint'), 'smallint'],
     [col('a', 'tinyint', { unsigned: true }), 'smallint'],

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { TableFilter } from '../../src/capture/filter.js';
+import { TableFilter } from '../../src/core/table-filter.js';
 import { loadConfig } from '../../src/config/load.js';
 
 test('no include rule: everything but system databases', () => {

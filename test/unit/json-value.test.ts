@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeValue } from '../../src/capture/row-encoder.js';
+import { encodeValue } from '../../src/source/row-encoder.js';
 import { parse } from 'lossless-json';
 import { JsonNumber, type JsonValue } from '../../src/core/events.js';
 import { parseJson, parseJsonValue, stringifyJson } from '../../src/core/json.js';

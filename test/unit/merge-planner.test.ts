@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deleteOneMatching, planMerge } from '../../src/apply/merge-planner.js';
+import { deleteOneMatching, planMerge } from '../../src/target/merge-planner.js';
 import { greenplumDialect, postgresDialect } from '../../src/target/dialect.js';
 
 const table = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { changedColumns, encodeJsonValue, encodeRow, encodeValue, rowColumn, type EncodeKind } from '../../src/capture/row-encoder.js';
+import { changedColumns, encodeJsonValue, encodeRow, encodeValue, rowColumn, type EncodeKind } from '../../src/source/row-encoder.js';
 import { JSON_NULL, JsonNumber, type JsonValue } from '../../src/core/events.js';
 import { parseJsonValue } from '../../src/core/json.js';
 import { decodeEvent, encodeRowEvent, jsonNullsJson } from '../../src/core/maxwell.js';

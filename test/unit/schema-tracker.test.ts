@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ddlFingerprint, SchemaTracker, type SourceReader } from '../../src/capture/schema-tracker.js';
-import { TableFilter } from '../../src/capture/filter.js';
+import { TableFilter } from '../../src/core/table-filter.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { DdlEvent } from '../../src/core/events.js';
 import { decodeEvent, encodeDdlEvent } from '../../src/core/maxwell.js';

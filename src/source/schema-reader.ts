@@ -95,7 +95,7 @@ function toIndexes(rows: IndexRow[]): IndexDef[] {
 
 /**
  * MariaDB's JSON is LONGTEXT with a `json_valid(col)` check: such columns are JSON to us, as
- * they are to MySQL (DESIGN §5). MySQL has no CHECK_CONSTRAINTS rows of that shape.
+ * they are to MySQL (docs/TYPES.md). MySQL has no CHECK_CONSTRAINTS rows of that shape.
  */
 async function mariadbJsonColumns(conn: Connection, database: string, table: string): Promise<Set<string>> {
   let rows: unknown;

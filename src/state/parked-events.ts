@@ -7,12 +7,8 @@
 // is left: the table resumes from its own position, nothing skipped.
 
 import type { ClientBase } from 'pg';
+import { tableKey } from '../core/table-key.js';
 import type { DeliveredMessage } from '../transport/transport.js';
-
-/** Stopped (or resuming) tables by `database\0table` of the source. */
-export function stoppedKey(database: string, table: string): string {
-  return `${database}\u0000${table}`;
-}
 
 /** A parked message read back for replay; parked again under the same `seq` if it fails again. */
 export interface ParkedMessage extends DeliveredMessage {
@@ -59,18 +55,18 @@ export class ParkedEvents {
   async begin(): Promise<Array<{ database: string; table: string }>> {
     this.buffer = [];
     const stops = await this.client.query<{ source_db: string; source_table: string }>('SELECT source_db, source_table FROM _my2pg.stopped_tables');
-    this.stopped = new Set(stops.rows.map((r) => stoppedKey(r.source_db, r.source_table)));
+    this.stopped = new Set(stops.rows.map((r) => tableKey(r.source_db, r.source_table)));
     const parked = await this.client.query<{ source_db: string; source_table: string }>('SELECT DISTINCT source_db, source_table FROM _my2pg.parked_events');
-    this.held = new Set([...this.stopped, ...parked.rows.map((r) => stoppedKey(r.source_db, r.source_table))]);
-    return parked.rows.filter((r) => !this.stopped.has(stoppedKey(r.source_db, r.source_table))).map((r) => ({ database: r.source_db, table: r.source_table }));
+    this.held = new Set([...this.stopped, ...parked.rows.map((r) => tableKey(r.source_db, r.source_table))]);
+    return parked.rows.filter((r) => !this.stopped.has(tableKey(r.source_db, r.source_table))).map((r) => ({ database: r.source_db, table: r.source_table }));
   }
 
   isStopped(database: string, table: string): boolean {
-    return this.stopped.has(stoppedKey(database, table));
+    return this.stopped.has(tableKey(database, table));
   }
 
   isHeld(database: string, table: string): boolean {
-    return this.held.has(stoppedKey(database, table));
+    return this.held.has(tableKey(database, table));
   }
 
   /** Parks a message of a held table (a replayed one keeps its place in the order). */
@@ -89,7 +85,7 @@ export class ParkedEvents {
       [database, table],
     );
     const page = res.rows.slice(0, REPLAY_PAGE);
-    const key = stoppedKey(database, table);
+    const key = tableKey(database, table);
     if (page.length === 0) {
       this.held.delete(key);
       return [];
@@ -105,7 +101,7 @@ export class ParkedEvents {
       'INSERT INTO _my2pg.stopped_tables (source_db, source_table, stream, position, statement, error, kind, row_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [s.database, s.table, this.stream, s.position, s.statement, s.error, s.kind, s.rowKey ?? null],
     );
-    const key = stoppedKey(s.database, s.table);
+    const key = tableKey(s.database, s.table);
     this.stopped.add(key);
     this.held.add(key);
   }
@@ -115,7 +111,7 @@ export class ParkedEvents {
     await this.client.query('DELETE FROM _my2pg.stopped_tables WHERE source_db = $1 AND source_table = $2', [database, table]);
     await this.client.query('DELETE FROM _my2pg.parked_events WHERE source_db = $1 AND source_table = $2', [database, table]);
     this.buffer = this.buffer.filter((p) => p.database !== database || p.table !== table);
-    const key = stoppedKey(database, table);
+    const key = tableKey(database, table);
     this.stopped.delete(key);
     this.held.delete(key);
   }
@@ -129,7 +125,7 @@ export class ParkedEvents {
       if (p.database === database && p.table === table) [p.database, p.table] = [toDatabase, toTable];
     }
     for (const set of [this.stopped, this.held]) {
-      if (set.delete(stoppedKey(database, table))) set.add(stoppedKey(toDatabase, toTable));
+      if (set.delete(tableKey(database, table))) set.add(tableKey(toDatabase, toTable));
     }
   }
 
@@ -155,7 +151,7 @@ export class ParkedEvents {
       );
     }
     const counts = new Map<string, number>();
-    for (const p of parked) if (p.seq === null) counts.set(stoppedKey(p.database, p.table), (counts.get(stoppedKey(p.database, p.table)) ?? 0) + 1);
+    for (const p of parked) if (p.seq === null) counts.set(tableKey(p.database, p.table), (counts.get(tableKey(p.database, p.table)) ?? 0) + 1);
     for (const [key, n] of counts) {
       const [db, table] = key.split('\u0000');
       await this.client.query('UPDATE _my2pg.stopped_tables SET skipped_events = skipped_events + $3 WHERE source_db = $1 AND source_table = $2', [db, table, n]);

@@ -2,7 +2,7 @@
 // logs the first occurrence per column so operators see the policy acting.
 
 import type { Logger } from '../core/logger.js';
-import type { LossReason } from '../target/pg-value.js';
+import type { LossReason } from './pg-value.js';
 
 export class LossCounter {
   readonly counts = new Map<string, number>();

@@ -1,5 +1,5 @@
 // Refuses a source server whose binlog cannot give us full row images with column metadata
-// (DESIGN §6.7), naming each setting to change.
+// (docs/OPERATIONS.md "Source prerequisites"), naming each setting to change.
 
 import type { Connection } from 'mysql2/promise';
 import { My2pgError } from '../core/errors.js';

@@ -1,52 +1,20 @@
-// Copies the chunks of bootstraps: the job handler behind both queues, in this thread or on a
-// worker thread (chunk-threads.ts). Bootstrap-wide options live here too.
+// Copies the chunks of bootstraps: the chunk job handler behind both queues, in this thread or on
+// a chunk thread (chunk-threads.ts).
 
 import { hostname } from 'node:os';
 import pg from 'pg';
-import { LossCounter } from '../apply/loss-counter.js';
+import { LossCounter } from '../target/loss-counter.js';
 import { My2pgError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import type { TypeOverrides } from '../ddl/type-overrides.js';
+import { tableKey } from '../core/table-key.js';
 import { Catalog } from '../target/catalog.js';
-import type { Dialect } from '../target/dialect.js';
-import type { Naming } from '../target/naming.js';
-import { copyChunk, type ChunkEvents } from './chunk-copier.js';
+import { copyChunk } from './chunk-copier.js';
 import type { ChunkJob } from './job-queue.js';
-import { readBootstrap, tableKey } from './registry.js';
+import { readBootstrap } from '../state/bootstrap-registry.js';
+import type { BootstrapOptions } from './options.js';
 import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
 
-/** Receives bootstrap events for other consumers (Maxwell's bootstrap-* on Kafka). */
-export interface BootstrapEvents {
-  start(db: string, table: string): Promise<void>;
-  /** The events of one chunk's rows, sent before the chunk counts as done. */
-  chunk(src: SourceTable, chunkNo: number): ChunkEvents;
-  complete(db: string, table: string): Promise<void>;
-}
-
-export interface BootstrapOptions {
-  sourceUrl: string;
-  targetUrl: string;
-  dialect: Dialect;
-  naming: Naming;
-  typeOverrides?: TypeOverrides;
-  where?: string | null;
-  chunkRows: number;
-  /** Chunks copied at once by this process. */
-  concurrency: number;
-  /** With Redis, chunk jobs go through bullmq and other `bootstrap --worker` processes help. */
-  redisUrl?: string;
-  queueName: string;
-  /**
-   * Wait for the stream to create a missing replica table (for `run`, whose capture creates it
-   * after fixing its start position) instead of creating it here.
-   */
-  waitForTables?: boolean;
-  events?: BootstrapEvents;
-  log: Logger;
-}
-
 /** Copies chunks: the job handler of both queues. */
-export class ChunkWorker {
+export class ChunkJobHandler {
   private readonly pool: pg.Pool;
   private readonly catalog = new Catalog();
   private readonly sources = new Map<string, Promise<SourceTable>>();
@@ -65,7 +33,7 @@ export class ChunkWorker {
   readonly handle = async (job: ChunkJob): Promise<void> => {
     const { opts } = this;
     const client = await this.pool.connect();
-    const worker = `${hostname()}:${process.pid}:${++this.slot}`;
+    const copier = `${hostname()}:${process.pid}:${++this.slot}`;
     try {
       const b = await readBootstrap(client, job.db, job.table);
       if (!b || b.state !== 'copying') return; // finished or restarted meanwhile
@@ -79,7 +47,7 @@ export class ChunkWorker {
         b,
         job.chunkNo,
         { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, events: opts.events?.chunk(src, job.chunkNo) },
-        worker,
+        copier,
         !this.noDirect.has(key),
       );
       if (result.path === 'merge') this.noDirect.add(key);

@@ -1,7 +1,7 @@
 // The row encoder: decoded MySQL column values → Maxwell JSON values (docs/EVENTS.md). Each
 // column's value is serialised once, so numbers never pass through a JS number they don't fit.
 
-import type { TableMapEntry } from '@vlasky/zongji';
+import type { TableMapEntry } from './zongji.js';
 import iconv from 'iconv-lite';
 import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core/java-format.js';
 import { JSON_NULL, JsonNumber, type JsonValue } from '../core/events.js';

@@ -1,8 +1,8 @@
 // SQL for merging a staged batch into its target table. Only shapes Greenplum 6 also runs:
-// no ON CONFLICT, no MERGE, and a changed key is a delete plus an insert (DESIGN §5).
+// no ON CONFLICT, no MERGE, and a changed key is a delete plus an insert.
 
-import type { Dialect } from '../target/dialect.js';
-import { qualify, quoteIdent } from '../target/quote.js';
+import type { Dialect } from './dialect.js';
+import { qualify, quoteIdent } from './quote.js';
 
 export interface MergeTable {
   schema: string;

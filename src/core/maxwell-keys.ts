@@ -1,8 +1,9 @@
-// Maxwell's output options (docs/CONFIG.md): which optional fields row events carry, the Kafka
-// key format, and the partition string each event is hashed by.
+// Maxwell's Kafka keys and partition strings (docs/EVENTS.md "Keys and partitions"), and the
+// output options that shape them and the row events (docs/CONFIG.md): which optional fields row
+// events carry, the key format, and the partition string each event is hashed by.
 
 import { randomUUID } from 'node:crypto';
-import { jacksonString } from '../core/java-format.js';
+import { jacksonString } from './java-format.js';
 
 export type PartitionBy = 'database' | 'table' | 'primary_key' | 'transaction_id' | 'thread_id' | 'column' | 'random';
 

@@ -1,12 +1,13 @@
 // Reads binlog events with @vlasky/zongji as an async stream with backpressure: when the
 // consumer falls behind, the replication connection is paused (docs/OPERATIONS.md, "Memory").
 
-import ZongJi, { type AnyBinlogEvent, type RowsEvent, type TableMapEntry, type TableMapEvent } from '@vlasky/zongji';
-import { isTransient, My2pgError } from '../core/errors.js';
+import { ZongJi, type AnyBinlogEvent, type RowsEvent, type TableMapEntry, type TableMapEvent } from './zongji.js';
+import { My2pgError } from '../core/errors.js';
 import type { BinlogPosition } from '../core/position.js';
+import { isConnectionLoss } from './connect.js';
 import { markRawText } from './row-encoder.js';
 
-export interface BinlogSourceOptions {
+export interface BinlogReaderOptions {
   url: string;
   serverId: number;
   start: BinlogPosition;
@@ -46,7 +47,7 @@ export type SourceRowsEvent = RowsEvent & { rows: unknown[]; table: TableMapEntr
 
 const ROWS_EVENTS = new Set(['writerows', 'updaterows', 'deleterows']);
 
-export class BinlogSource {
+export class BinlogReader {
   private zongji: ZongJi | null = null;
   private readonly queue: Array<AnyBinlogEvent | undefined> = [];
   private head = 0;
@@ -58,7 +59,7 @@ export class BinlogSource {
   /** Rows (and other events) queued: what the decoded events weigh in memory. */
   private queuedWeight = 0;
 
-  constructor(private readonly opts: BinlogSourceOptions) {
+  constructor(private readonly opts: BinlogReaderOptions) {
     this.hwm = opts.highWaterMark ?? 1000;
   }
 
@@ -212,22 +213,6 @@ function classifyBinlogError(err: Error, start: BinlogPosition, serverId: number
   }
   const transient = isConnectionLoss(err);
   return new My2pgError(transient ? 'UNREACHABLE' : 'STREAM', `binlog stream failed: ${msg}`, { retriable: transient, cause: err });
-}
-
-/** Server errors of a server going away: shutting down, connection killed, gone away, lost. */
-const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013]);
-
-/**
- * A MySQL connection (binlog or query) lost or refused, not refused by the server for a reason a
- * retry cannot fix: the drivers mark connection-level errors `fatal`, and zongji halts when its
- * control connection is gone.
- */
-export function isConnectionLoss(err: unknown): boolean {
-  const e = err as { code?: string; errno?: number; fatal?: boolean; message?: string } | null;
-  if (!e) return false;
-  if (isTransient(e) || CONNECTION_ERRNOS.has(e.errno ?? 0)) return true;
-  if (/^Control connection unavailable/.test(e.message ?? '')) return true;
-  return e.fatal === true && e.errno === undefined;
 }
 
 /** A rows event weighs its rows (a single event can hold hundreds); anything else one. */

@@ -2,6 +2,7 @@
 // being copied and their chunks, and the per-table lock a chunk and apply take (docs/BOOTSTRAP.md).
 
 import type { ClientBase } from 'pg';
+import { tableKey } from '../core/table-key.js';
 
 export interface BootstrapTable {
   sourceDb: string;
@@ -29,11 +30,6 @@ export interface Chunk {
   state: 'pending' | 'done';
   rows: number;
   worker: string | null;
-}
-
-/** One string for a (database or schema, table) pair, for maps and job ids. */
-export function tableKey(schema: string, table: string): string {
-  return `${schema}\u0000${table}`;
 }
 
 /** Replica tables being bootstrapped, as tableKey()s. */
@@ -164,4 +160,29 @@ function chunkFromRow(r: Record<string, unknown>): Chunk {
 
 function keyJson(k: KeyValues | null): string | null {
   return k === null ? null : JSON.stringify(k);
+}
+
+/** A recorded bootstrap with its chunk counts, as `bootstrap --status` shows it. */
+export interface BootstrapStatus {
+  source_db: string;
+  source_table: string;
+  state: string;
+  chunks: string;
+  done: string;
+  rows: string;
+  rows_estimated: string;
+  planned_all: boolean;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+export async function bootstrapStatus(client: ClientBase): Promise<BootstrapStatus[]> {
+  const res = await client.query<BootstrapStatus>(`
+      SELECT t.source_db, t.source_table, t.state, t.rows_estimated, t.planned_all, t.started_at, t.finished_at,
+             count(c.chunk_no) AS chunks, count(c.chunk_no) FILTER (WHERE c.state = 'done') AS done,
+             coalesce(sum(c.rows_copied), 0) AS rows
+      FROM _my2pg.bootstrap_tables t
+      LEFT JOIN _my2pg.bootstrap_chunks c USING (source_db, source_table)
+      GROUP BY t.source_db, t.source_table ORDER BY t.source_db, t.source_table`);
+  return res.rows;
 }

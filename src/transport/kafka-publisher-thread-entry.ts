@@ -5,15 +5,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { errorParts } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { KafkaPublisher, type KafkaPublisherOptions } from './kafka-publisher.js';
-import type { FromPublisherWorker, ToPublisherWorker } from './kafka-publisher-thread.js';
+import type { FromPublisherThread, ToPublisherThread } from './kafka-publisher-thread.js';
 import type { StreamMessage } from '../core/events.js';
 
 const port = parentPort!;
 const { opts, logLevel } = workerData as { opts: Omit<KafkaPublisherOptions, 'log'>; logLevel: string };
 const publisher = new KafkaPublisher({ ...opts, log: createLogger(logLevel) });
-const reply = (m: FromPublisherWorker) => port.postMessage(m);
+const reply = (m: FromPublisherThread) => port.postMessage(m);
 
-async function handle(m: ToPublisherWorker): Promise<void> {
+async function handle(m: ToPublisherThread): Promise<void> {
   if (m.t === 'send') {
     const c = m.messages;
     const messages: StreamMessage[] = c.keys.map((key, i) => ({
@@ -37,7 +37,7 @@ async function handle(m: ToPublisherWorker): Promise<void> {
 }
 
 let chain = Promise.resolve();
-port.on('message', (m: ToPublisherWorker) => {
+port.on('message', (m: ToPublisherThread) => {
   chain = chain.then(() =>
     handle(m).catch((err) => {
       const error = errorParts(err);

@@ -4,7 +4,7 @@
 // matches); `include`/`exclude` lists are shorthands for such rules. Names match exactly,
 // `/regex/` matches anywhere in the name, `*` matches anything. System databases never replicate.
 
-import { My2pgError } from '../core/errors.js';
+import { My2pgError } from './errors.js';
 
 const SYSTEM_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 
