@@ -5,6 +5,9 @@
 // test's own (test/harness/outages.ts), so the suite's shared ones are never interrupted.
 
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertReplicaConverges, type PipelineFixture } from '../harness/pipeline.js';
 import { startPrivatePostgres, startScriptServer, type CrashableServer } from '../harness/outages.js';
@@ -80,10 +83,16 @@ async function restartMariadb(f: PipelineFixture, w: Workload): Promise<void> {
   w.useConnection(f.conn);
 }
 
-/** assertReplicaConverges, showing the end of the processes' logs when it does not. */
+/**
+ * assertReplicaConverges, showing the end of the processes' logs when it does not; their whole
+ * logs and the servers' directories are kept in a directory it names.
+ */
 async function converges(f: PipelineFixture, procs: My2pgProcess[]): Promise<void> {
   await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000).catch((err: Error) => {
-    assert.fail(`${err.message}\n${procs.map((p) => p.log().slice(-6000)).join('\n---\n')}`);
+    const kept = mkdtempSync(join(tmpdir(), 'my2pg-faults-failed-'));
+    procs.forEach((p, i) => writeFileSync(join(kept, `process-${i}.log`), p.log()));
+    for (const s of [mariadb, kafka, postgres]) cpSync(s.dir, join(kept, basename(s.dir)), { recursive: true });
+    assert.fail(`${err.message}\n(whole logs and the servers' directories: ${kept})\n${procs.map((p) => p.log().slice(-6000)).join('\n---\n')}`);
   });
 }
 

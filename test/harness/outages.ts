@@ -14,6 +14,8 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 export interface CrashableServer {
   /** How clients reach it (a URL, or Kafka's bootstrap brokers). */
   url: string;
+  /** Its directory (data and log), kept by a failing test for a look afterwards. */
+  dir: string;
   /** SIGKILL to the server and everything it started. */
   crash(): Promise<void>;
   /** Starts it again, as it was started first, and waits until it listens. */
@@ -119,6 +121,7 @@ export function startScriptServer(kind: 'mariadb' | 'kafka'): CrashableServer {
   const server = new ServerProcess(pid, port, join(dir, kind === 'mariadb' ? 'mariadbd.err' : 'kafka.out'));
   return {
     url,
+    dir,
     crash: () => server.crash(),
     restart: () => server.restart(),
     stop: async () => {
@@ -170,6 +173,7 @@ export async function startPrivatePostgres(): Promise<CrashableServer> {
   const server = new ServerProcess(child.pid!, port, logFile, user);
   return {
     url,
+    dir,
     crash: () => server.crash(),
     restart: async () => {
       await server.restart();
