@@ -30,7 +30,9 @@ export async function describeSourceTable(conn: Connection, db: string, table: s
   if (!def) throw new My2pgError('CONFIG', `bootstrap: table ${db}.${table} does not exist in the source`);
   const key = def.primaryKey.length > 0 ? def.primaryKey : await uniqueNotNullKey(conn, db, table);
   const [rows] = await conn.query('SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
-  return { def, columns: rowColumnsFromSchema(def), key, rowsEstimated: Number((rows as Array<{ TABLE_ROWS: unknown }>)[0]?.TABLE_ROWS ?? 0) };
+  const [version] = await conn.query('SELECT VERSION() AS v');
+  const server = /mariadb/i.test(String((version as Array<{ v: unknown }>)[0]?.v)) ? 'mariadb' : 'mysql';
+  return { def, columns: rowColumnsFromSchema(def, server), key, rowsEstimated: Number((rows as Array<{ TABLE_ROWS: unknown }>)[0]?.TABLE_ROWS ?? 0) };
 }
 
 /** The shortest unique index whose columns are all NOT NULL, or []. */

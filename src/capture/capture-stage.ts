@@ -20,7 +20,7 @@ import type { TableFilter } from '../core/table-filter.js';
 import { DEFAULT_OUTPUT, ddlKey, ddlPartitionString, objectJson, rowKey, rowPartitionString, type OutputOptions } from '../core/maxwell-keys.js';
 import { changedColumns, encodeRow, rowColumns, type RowColumn } from '../source/row-encoder.js';
 import { jacksonString } from '../core/java-format.js';
-import { listDatabases, listTables, readTableSchema } from '../source/schema-reader.js';
+import { listDatabases, listTables, readCharsetDefaults, readTableSchema } from '../source/schema-reader.js';
 import { ddlFingerprint, SchemaTracker } from './schema-tracker.js';
 import { isCharType } from '../ddl/parse.js';
 import type { SchemaRecord, TableSchema } from '../core/table-schema.js';
@@ -213,13 +213,15 @@ export class CaptureStage {
   /** The tracked definitions stored with the position, or (stored by an older my2pg) the source's now. */
   private async loadSchemas(): Promise<void> {
     const stored = (await this.opts.publisher.storedSchemas?.()) ?? null;
+    // Database defaults are not stored with the position: they are read as they are now.
+    const charsets = await readCharsetDefaults(this.conn!);
     if (stored) {
-      this.tracker = new SchemaTracker(this.opts.filter, stored);
+      this.tracker = new SchemaTracker(this.opts.filter, stored, charsets);
       this.opts.log.info({ tables: stored.length }, 'schema tracker loaded the definitions stored with the position');
       return;
     }
     const now = await this.readIncludedSchemas();
-    this.tracker = new SchemaTracker(this.opts.filter, now);
+    this.tracker = new SchemaTracker(this.opts.filter, now, charsets);
     for (const def of now) this.recordSchema({ database: def.database, table: def.table, def });
     this.opts.log.warn(
       { tables: now.length },
@@ -450,7 +452,7 @@ export class CaptureStage {
   private async columnCharsets(schema: TableSchema | null): Promise<Map<string, string | null>> {
     if (!schema) return new Map();
     const unknown = schema.columns.some((c) => c.charset === null && isCharType(c.type));
-    const fallback = unknown ? schema.charset ?? (await databaseCharset(this.conn, schema.database)) : null;
+    const fallback = unknown ? schema.charset ?? this.tracker.databaseCharset(schema.database) ?? (await databaseCharset(this.conn, schema.database)) : null;
     return new Map(schema.columns.map((c) => [c.name, c.charset ?? (isCharType(c.type) ? fallback : null)]));
   }
 
@@ -536,6 +538,11 @@ export class CaptureStage {
   private async onDdl(ev: QueryEvent, sql: string, inTransaction: boolean): Promise<void> {
     const tx = this.txStart ?? this.here();
     const position = formatPosition(tx);
+    // Maxwell's own `position` and `gtid`, when the output options ask for them.
+    const o = this.output;
+    const start = this.source?.startOf(ev as AnyBinlogEvent);
+    const eventPosition = o.binlogPosition ? `${this.file}:${start ?? tx.pos}` : undefined;
+    const gtid = o.gtidPosition ? this.gtids?.currentGtid : undefined;
     const fingerprint = ddlFingerprint(sql);
     const skip = this.opts.ddlSkip ?? [];
     let events: DdlEventFields[] = [];
@@ -544,7 +551,8 @@ export class CaptureStage {
     } else {
       try {
         const op = this.tracker.parse(sql, ev.schema);
-        const done = await this.tracker.apply(op, { ts: ev.timestamp, sql, position }, (db, table) => readTableSchema(this.conn!, db, table));
+        const base = { ts: ev.timestamp, sql, position, ...(eventPosition !== undefined ? { eventPosition } : {}), ...(gtid !== undefined ? { gtid } : {}) };
+        const done = await this.tracker.apply(op, base, (db, table) => readTableSchema(this.conn!, db, table));
         events = done.events;
         for (const r of done.records) this.recordSchema(r);
         if (op.op !== 'ignored') {
@@ -610,14 +618,16 @@ export class CaptureStage {
     const events: DdlEventFields[] = [];
     const now = Date.now();
     const defs = await this.readIncludedSchemas();
+    const charsets = await readCharsetDefaults(conn);
     for (const db of await listDatabases(conn)) {
       if (!f.includesDatabase(db)) continue;
-      events.push({ type: 'database-create', database: db, ts: now, sql: `-- my2pg schema snapshot of database ${db}` });
+      const charset = charsets.databases.get(db) ?? null;
+      events.push({ type: 'database-create', database: db, charset, ts: now, sql: `-- my2pg schema snapshot of database ${db}` });
       for (const def of defs.filter((d) => d.database === db)) {
         events.push({ type: 'table-create', database: db, table: def.table, def, ts: now, sql: `-- my2pg schema snapshot of ${db}.${def.table}` });
       }
     }
-    this.tracker = new SchemaTracker(f, defs);
+    this.tracker = new SchemaTracker(f, defs, charsets);
     // Snapshot events sort just before the first transaction read at `at` (see EventCursor).
     const tx = { file: at.file, pos: at.pos - 1 };
     await this.opts.publisher.begin();

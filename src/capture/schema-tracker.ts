@@ -10,7 +10,7 @@ import { tableKey } from '../core/table-key.js';
 import { classifyDdl } from '../ddl/classify.js';
 import { evolveSchema, type SchemaChange } from '../ddl/evolve.js';
 import type { DdlOperation, TableName } from '../ddl/operations.js';
-import { parseDdl } from '../ddl/parse.js';
+import { isCharType, parseDdl } from '../ddl/parse.js';
 import type { TableFilter } from '../core/table-filter.js';
 
 
@@ -33,14 +33,32 @@ export function ddlFingerprint(sql: string): string {
   return `sha256:${createHash('sha256').update(normal).digest('hex').slice(0, 16)}`;
 }
 
+/** What a table inherits its character set from: each database's default, and the server's. */
+export interface CharsetDefaults {
+  /** Default character set of each database (information_schema.SCHEMATA). */
+  databases?: Iterable<[string, string]>;
+  /** `@@character_set_server`: the default of a CREATE DATABASE that names none. */
+  server?: string | null;
+}
+
 export class SchemaTracker {
   private schemas: Map<string, TableSchema>;
+  private databaseCharsets: Map<string, string>;
+  private readonly serverCharset: string | null;
 
   constructor(
     private readonly filter: TableFilter,
     initial: Iterable<TableSchema> = [],
+    charsets: CharsetDefaults = {},
   ) {
     this.schemas = new Map([...initial].map((s) => [tableKey(s.database, s.table), s]));
+    this.databaseCharsets = new Map(charsets.databases ?? []);
+    this.serverCharset = charsets.server ?? null;
+  }
+
+  /** The default character set of a database, as of the position read to (undefined: unknown). */
+  databaseCharset(database: string): string | undefined {
+    return this.databaseCharsets.get(database);
   }
 
   get(database: string, table: string): TableSchema | undefined {
@@ -98,10 +116,11 @@ export class SchemaTracker {
    * definitions) and the changed definitions. `base` holds the fields every event of the
    * statement shares. The tracker changes only when the whole statement succeeded.
    */
-  async apply(op: DdlOperation, base: Pick<DdlEventFields, 'ts' | 'sql' | 'position'>, read: SourceReader): Promise<TrackedStatement> {
+  async apply(op: DdlOperation, base: Pick<DdlEventFields, 'ts' | 'sql' | 'position' | 'eventPosition' | 'gtid'>, read: SourceReader): Promise<TrackedStatement> {
     const f = this.filter;
     const included = (t: TableName) => f.includesTable(t.database, t.table);
     let schemas = new Map(this.schemas);
+    const charsets = new Map(this.databaseCharsets);
     const events: DdlEventFields[] = [];
     const records = new Map<string, SchemaRecord>();
     const store = (database: string, table: string, def: TableSchema | null) => records.set(tableKey(database, table), { database, table, def });
@@ -110,7 +129,14 @@ export class SchemaTracker {
       schemas = r.schemas;
       return r.changes;
     };
-    const created = (def: TableSchema) => {
+    /** The definition with the character sets it inherits written out (tracked that way too). */
+    const resolved = (def: TableSchema, createdIn = def.database): TableSchema => {
+      const out = inheritCharsets(def, charsets.get(createdIn) ?? null);
+      if (out !== def && schemas.get(tableKey(def.database, def.table)) === def) schemas.set(tableKey(def.database, def.table), out);
+      return out;
+    };
+    const created = (table: TableSchema) => {
+      const def = resolved(table);
       events.push({ ...base, type: 'table-create', database: def.database, table: def.table, def });
       store(def.database, def.table, def);
     };
@@ -126,15 +152,18 @@ export class SchemaTracker {
     };
     /** One table-alter (any ALTER TABLE, or one pair of RENAME TABLE), with the filter applied to both names. */
     const altered = (ch: Extract<SchemaChange, { kind: 'alter-table' }>) => {
-      const { old, def, renames } = ch;
-      const renamed = old.database !== def.database || old.table !== def.table;
+      const { renames } = ch;
+      const old = inheritCharsets(ch.old, charsets.get(ch.old.database) ?? null);
+      const renamed = old.database !== ch.def.database || old.table !== ch.def.table;
       if (renamed) store(old.database, old.table, null);
-      if (!included(def)) {
+      if (!included(ch.def)) {
         // Moved out of the filter: the replica table goes, as if dropped.
-        schemas.delete(tableKey(def.database, def.table));
+        schemas.delete(tableKey(ch.def.database, ch.def.table));
         dropped(old);
         return;
       }
+      // A table renamed into another database keeps the character set it had.
+      const def = resolved(ch.def, ch.old.database);
       store(def.database, def.table, def);
       events.push({ ...base, type: 'table-alter', database: old.database, table: old.table, old, def, ...(renames.length > 0 ? { renames } : {}) });
     };
@@ -142,13 +171,28 @@ export class SchemaTracker {
     switch (op.op) {
       case 'ignored':
         break;
-      case 'create-database':
-      case 'drop-database':
-      case 'alter-database': {
-        const gone = op.op === 'drop-database' ? [...schemas.values()].filter((s) => s.database === op.database) : [];
+      case 'create-database': {
         evolve(op);
+        // IF NOT EXISTS of an existing database changes nothing; otherwise the statement's
+        // character set, or the server's default.
+        const kept = op.ifNotExists && !op.orReplace ? charsets.get(op.database) : undefined;
+        const charset = kept ?? op.charset ?? this.serverCharset;
+        if (charset !== null) charsets.set(op.database, charset);
+        else charsets.delete(op.database);
+        if (f.includesDatabase(op.database)) events.push({ ...base, type: 'database-create', database: op.database, charset });
+        break;
+      }
+      case 'alter-database':
+        evolve(op);
+        if (op.charset !== null) charsets.set(op.database, op.charset);
+        if (f.includesDatabase(op.database)) events.push({ ...base, type: 'database-alter', database: op.database, charset: op.charset });
+        break;
+      case 'drop-database': {
+        const gone = [...schemas.values()].filter((s) => s.database === op.database);
+        evolve(op);
+        charsets.delete(op.database);
         for (const s of gone) store(s.database, s.table, null);
-        if (f.includesDatabase(op.database)) events.push({ ...base, type: op.op === 'create-database' ? 'database-create' : op.op === 'drop-database' ? 'database-drop' : 'database-alter', database: op.database });
+        if (f.includesDatabase(op.database)) events.push({ ...base, type: 'database-drop', database: op.database });
         break;
       }
       case 'create-table':
@@ -212,6 +256,20 @@ export class SchemaTracker {
     }
     for (const [k, s] of schemas) if (!f.includesTable(s.database, s.table)) schemas.delete(k);
     this.schemas = schemas;
+    this.databaseCharsets = charsets;
     return { events, records: [...records.values()] };
   }
+}
+
+/**
+ * A table as MySQL defines it after CREATE TABLE: without a DEFAULT CHARSET of its own it takes
+ * its database's, and its character columns without one take the table's. Unchanged (the same
+ * object) when there is nothing to fill in or no database default is known.
+ */
+export function inheritCharsets(def: TableSchema, databaseCharset: string | null): TableSchema {
+  const charset = def.charset ?? databaseCharset;
+  if (charset === null) return def;
+  const inherits = (c: TableSchema['columns'][number]) => c.charset === null && isCharType(c.type);
+  if (charset === def.charset && !def.columns.some(inherits)) return def;
+  return { ...def, charset, columns: def.columns.map((c) => (inherits(c) ? { ...c, charset } : c)) };
 }

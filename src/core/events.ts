@@ -82,7 +82,11 @@ export interface DdlEvent {
   renames?: ColumnRename[];
   sql: string;
   ts: number;
-  /** Binlog position of the statement (Maxwell's `position`); absent in schema snapshots. */
+  /**
+   * Where the statement's transaction starts in the binlog (our `tx_position`; from events
+   * without it, Maxwell's `position`); absent in schema snapshots. Apply applies a DDL event
+   * once per position.
+   */
   position?: string;
 }
 

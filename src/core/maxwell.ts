@@ -25,7 +25,7 @@ export interface RowEventFields {
   primaryKey?: string;
   /** Serialised JSON array of the key column names. */
   primaryKeyColumns?: string;
-  /** The `data` object, already serialised (see capture/row-encoder). */
+  /** The `data` object, already serialised (see src/source/row-encoder.ts). */
   data: string;
   /** The `old` object, already serialised. */
   old?: string;
@@ -94,21 +94,43 @@ export interface DdlEventFields {
   def?: TableSchema;
   /** Columns of `old` that the statement renamed (table-alter only; our addition). */
   renames?: ColumnRename[];
+  /**
+   * database-create and database-alter: the database's default character set after the
+   * statement (database-alter: the one the statement sets, null when it sets none), as Maxwell.
+   */
+  charset?: string | null;
   /** Milliseconds since the epoch, as Maxwell writes DDL timestamps. */
   ts: number;
   sql: string;
+  /**
+   * Where the statement's transaction starts in the binlog (`file:offset`): our `tx_position`,
+   * on every DDL event read from the binlog. Apply applies each DDL event once by it, and
+   * `ddl_skip` takes it.
+   */
   position?: string;
+  /** Maxwell's `position` (output_binlog_position): the start of the statement's query event. */
+  eventPosition?: string;
+  /** Maxwell's `gtid` (output_gtid_position): the GTID of the statement's transaction. */
+  gtid?: string;
 }
 
+/**
+ * Serialises a DDL event as Maxwell does (its keys in its order: type, database, table or
+ * charset, old, def, ts, sql, then position and gtid when asked for), with our additions
+ * `column-renames` and `tx_position` (docs/EVENTS.md).
+ */
 export function encodeDdlEvent(f: DdlEventFields): string {
   const doc: Record<string, JsonValue> = { type: f.type, database: f.database };
   if (f.table !== undefined) doc.table = f.table;
+  if (f.type === 'database-create' || f.type === 'database-alter') doc.charset = f.charset ?? null;
   if (f.old) doc.old = schemaToJson(f.old);
   if (f.def) doc.def = schemaToJson(f.def);
   if (f.renames && f.renames.length > 0) doc['column-renames'] = f.renames.map((r) => ({ from: r.from, to: r.to }));
   doc.ts = new JsonNumber(String(f.ts));
   doc.sql = f.sql;
-  if (f.position !== undefined) doc.position = f.position;
+  if (f.eventPosition !== undefined) doc.position = f.eventPosition;
+  if (f.gtid !== undefined) doc.gtid = f.gtid;
+  if (f.position !== undefined) doc.tx_position = f.position;
   return stringifyJson(doc);
 }
 
@@ -146,26 +168,27 @@ function indexFromJson(v: JsonValue): IndexDef {
   return out;
 }
 
+/**
+ * One column of a table image. First Maxwell's keys, as its ColumnDefSerializer writes them:
+ * `type`, `name`, then by type `charset` (text types: the column's character set, inherited
+ * ones included; binary types: "binary"), `signed` (integers), `enum-values` (ENUM and SET
+ * alike) or `column-length` (DATETIME, TIMESTAMP, TIME: the fractional digits, 0 included).
+ * Then our additions (docs/EVENTS.md): everything needed to rebuild the column elsewhere.
+ */
 function columnToJson(c: ColumnDef): JsonValue {
   const out: Record<string, JsonValue> = { type: c.type, name: c.name };
-  if (INTEGER_TYPES.has(c.type)) out.signed = !c.unsigned;
-  if (c.charset) out.charset = c.charset;
-  if (c.values) out[c.type === 'set' ? 'set-values' : 'enum-values'] = c.values;
-  if (c.fsp !== null && c.fsp > 0) out['column-length'] = new JsonNumber(String(c.fsp));
-  if (c.type === 'decimal') {
-    out.precision = numOrNull(c.precision);
-    out.scale = numOrNull(c.scale);
-  }
-  // Our additions (docs/EVENTS.md): everything needed to rebuild the column elsewhere.
+  if (TEXT_TYPES.has(c.type)) out.charset = c.charset;
+  else if (BINARY_TYPES.has(c.type)) out.charset = 'binary';
+  else if (INTEGER_TYPES.has(c.type)) out.signed = !c.unsigned;
+  else if (c.type === 'enum' || c.type === 'set') out['enum-values'] = c.values ?? [];
+  else if (TEMPORAL_TYPES.has(c.type)) out['column-length'] = new JsonNumber(String(c.fsp ?? 0));
   out['column-type'] = c.columnType;
   out.nullable = c.nullable;
   out.default = c.default;
   out.unsigned = c.unsigned;
   out.length = numOrNull(c.length);
-  if (c.type !== 'decimal') {
-    out.precision = numOrNull(c.precision);
-    out.scale = numOrNull(c.scale);
-  }
+  out.precision = numOrNull(c.precision);
+  out.scale = numOrNull(c.scale);
   out.fsp = numOrNull(c.fsp);
   if (c.defaultKind) out['default-kind'] = c.defaultKind;
   if (c.autoIncrement) out['auto-increment'] = true;
@@ -173,6 +196,11 @@ function columnToJson(c: ColumnDef): JsonValue {
 }
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+/** Maxwell's StringColumnDef types that carry the column's character set. */
+const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
+/** Maxwell's StringColumnDef types whose `charset` is "binary". */
+const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+const TEMPORAL_TYPES = new Set(['datetime', 'timestamp', 'time']);
 
 function numOrNull(n: number | null): JsonValue {
   return n === null ? null : new JsonNumber(String(n));
@@ -250,7 +278,8 @@ function decodeDdl(type: DdlType, database: string, doc: Record<string, JsonValu
     renames: Array.isArray(doc['column-renames']) ? doc['column-renames'].map(renameFromJson) : undefined,
     sql: typeof doc.sql === 'string' ? doc.sql : '',
     ts: toInt(doc.ts),
-    position: typeof doc.position === 'string' ? doc.position : undefined,
+    // Ours, else Maxwell's (output_binlog_position); my2pg before tx_position wrote its own as `position`.
+    position: typeof doc.tx_position === 'string' ? doc.tx_position : typeof doc.position === 'string' ? doc.position : undefined,
   };
 }
 
@@ -276,6 +305,7 @@ export function schemaFromJson(doc: Record<string, JsonValue>): TableSchema {
 function columnFromJson(c: JsonValue): ColumnDef {
   if (!isObject(c)) throw new My2pgError('BAD_EVENT', 'column definition is not an object');
   const type = str(c.type, 'column.type');
+  // `set-values`: SET columns as my2pg wrote them before it wrote Maxwell's `enum-values`.
   const values = c['enum-values'] ?? c['set-values'];
   const signed = c.signed === undefined ? undefined : c.signed === true;
   const fsp = optInt(c.fsp) ?? optInt(c['column-length']);
@@ -286,7 +316,8 @@ function columnFromJson(c: JsonValue): ColumnDef {
     nullable: c.nullable === undefined ? true : c.nullable === true,
     default: typeof c.default === 'string' ? c.default : null,
     unsigned: c.unsigned === true || signed === false,
-    charset: typeof c.charset === 'string' ? c.charset : null,
+    // Binary types have no character set of their own (Maxwell's "binary" says so).
+    charset: typeof c.charset === 'string' && !BINARY_TYPES.has(type) ? c.charset : null,
     length: optInt(c.length),
     precision: optInt(c.precision),
     scale: optInt(c.scale),

@@ -45,9 +45,10 @@ export type AlterSpec =
   | { kind: 'no-op'; text: string };
 
 export type DdlOperation =
-  | { op: 'create-database'; database: string; ifNotExists: boolean; orReplace: boolean }
+  /** `charset`: the DEFAULT CHARACTER SET (or COLLATE's) the statement gives, else null. */
+  | { op: 'create-database'; database: string; ifNotExists: boolean; orReplace: boolean; charset: string | null }
   | { op: 'drop-database'; database: string; ifExists: boolean }
-  | { op: 'alter-database'; database: string }
+  | { op: 'alter-database'; database: string; charset: string | null }
   /**
    * CREATE TABLE with its full definition. `def.charset` is the table's DEFAULT CHARSET when
    * the statement gives one, else null (the database default, which the statement does not say).

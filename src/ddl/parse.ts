@@ -248,8 +248,7 @@ class Parser {
     if (this.eatWord('DATABASE', 'SCHEMA')) {
       const ifNotExists = this.ifNotExists();
       const database = this.ident();
-      this.skipRest();
-      return { op: 'create-database', database, ifNotExists, orReplace };
+      return { op: 'create-database', database, ifNotExists, orReplace, charset: this.databaseCharset() };
     }
     if (this.eatWord('TABLE')) return this.createTable(orReplace);
     this.eatWord('ONLINE', 'OFFLINE');
@@ -257,6 +256,26 @@ class Parser {
     const w = this.word();
     if (IGNORED_OBJECTS.has(w)) return { op: 'ignored', reason: `CREATE ${w}` };
     return this.fail(`unknown CREATE ${w}`);
+  }
+
+  /**
+   * The default character set the rest of a CREATE/ALTER DATABASE sets (`[DEFAULT] CHARACTER
+   * SET x`, or the character set of `[DEFAULT] COLLATE y`), or null; other options are passed over.
+   */
+  private databaseCharset(): string | null {
+    let charset: string | null = null;
+    while (!this.atEnd()) {
+      if (this.eatWords('CHARACTER', 'SET') || this.eatWord('CHARSET')) {
+        this.eatOp('=');
+        charset = this.charsetName();
+      } else if (this.eatWord('COLLATE')) {
+        this.eatOp('=');
+        charset = charsetOfCollation(this.charsetName());
+      } else {
+        this.i++;
+      }
+    }
+    return charset;
   }
 
   private skipRest(): void {
@@ -784,8 +803,7 @@ class Parser {
     if (this.eatWord('DATABASE', 'SCHEMA')) {
       const named = this.isIdent() && (this.peek().kind !== 'word' || !['CHARACTER', 'CHARSET', 'COLLATE', 'DEFAULT', 'UPGRADE', 'READ', 'COMMENT', 'ENCRYPTION'].includes(this.word()));
       const database = named ? this.ident() : this.db;
-      this.skipRest();
-      return { op: 'alter-database', database };
+      return { op: 'alter-database', database, charset: this.databaseCharset() };
     }
     if (this.eatWord('TABLE')) {
       this.ifExists();

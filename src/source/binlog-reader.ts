@@ -5,7 +5,7 @@ import { ZongJi, type AnyBinlogEvent, type RowsEvent, type TableMapEntry, type T
 import { My2pgError } from '../core/errors.js';
 import type { BinlogPosition } from '../core/position.js';
 import { isConnectionLoss } from './connect.js';
-import { markRawText } from './row-encoder.js';
+import { markBinaryJson, markRawText } from './row-encoder.js';
 
 export interface BinlogReaderOptions {
   url: string;
@@ -152,9 +152,10 @@ export class BinlogReader {
   private onEvent(ev: AnyBinlogEvent): void {
     const name = ev.getEventName();
     const tableMap = this.zongji?.tableMap;
-    if (name === 'tablemap' && this.zongji?.isMariaDb) {
+    if (name === 'tablemap') {
       const entry = tableMap?.[(ev as TableMapEvent).tableId];
-      if (entry) markRawText(entry);
+      if (entry && this.zongji?.isMariaDb) markRawText(entry);
+      else if (entry) markBinaryJson(entry);
     } else if (ROWS_EVENTS.has(name)) {
       const rows = ev as unknown as SourceRowsEvent;
       rows.table = rows.tableMap[rows.tableId]!;

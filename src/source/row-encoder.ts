@@ -6,6 +6,7 @@ import iconv from 'iconv-lite';
 import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core/java-format.js';
 import { JSON_NULL, JsonNumber, type JsonValue } from '../core/events.js';
 import { parseJsonValue } from '../core/json.js';
+import { mysqlBinaryJsonText, mysqlJsonTextAsMaxwell } from '../core/mysql-json.js';
 import type { TableSchema } from '../core/table-schema.js';
 
 /** How a column's decoded value becomes JSON. */
@@ -22,7 +23,10 @@ export type EncodeKind =
   | 'bit'
   | 'year'
   | 'set'
+  /** A JSON document stored as text (MariaDB's JSON), written as stored. */
   | 'json'
+  /** MySQL's JSON type: its binary form from the binlog, or MySQL's text from SELECT. */
+  | 'mysql-json'
   | 'geometry'
   | 'temporal';
 
@@ -58,6 +62,7 @@ const T = {
 
 const columnCache = new WeakMap<TableMapEntry, RowColumn[]>();
 const rawText = new WeakMap<TableMapEntry, Set<string>>();
+const binaryJson = new WeakMap<TableMapEntry, Set<string>>();
 
 const MYSQL_GEOMETRY = 255;
 const TEXT_TYPES = new Set([15, 253, 254, 249, 250, 251, 252]);
@@ -88,6 +93,24 @@ export function markRawText(entry: TableMapEntry): void {
 }
 
 /**
+ * Makes the binlog reader hand over MySQL's JSON columns as their binary form, which the encoder
+ * prints as Maxwell does (src/core/mysql-json.ts): the reader's own JSON text cannot be made
+ * Maxwell's, since it prints a double holding 100 as `100`, like the integer. Called
+ * synchronously when a table map arrives (MySQL only), before its rows are decoded: the JSON
+ * columns are read as the BLOBs they are stored like (the same length prefix).
+ */
+export function markBinaryJson(entry: TableMapEntry): void {
+  const names = new Set<string>();
+  for (const c of entry.columns ?? []) {
+    if (c.type !== T.JSON) continue;
+    c.type = T.BLOB;
+    c.charset = null;
+    names.add(c.name);
+  }
+  if (names.size > 0) binaryJson.set(entry, names);
+}
+
+/**
  * Describes the columns of a binlog table map for encoding (cached per table map).
  * `jsonColumns` names text columns that hold JSON documents (MariaDB's JSON).
  */
@@ -100,7 +123,9 @@ export function rowColumns(
   if (!cols) {
     const schemas = entry.columnSchemas;
     const raw = rawText.get(entry);
+    const binary = binaryJson.get(entry);
     cols = (entry.columns ?? []).map((c, i): RowColumn => {
+      if (binary?.has(c.name)) return rowColumn(c.name, 'mysql-json');
       if (jsonColumns.has(c.name)) return rowColumn(c.name, 'json');
       if (raw?.has(c.name)) {
         const charset = charsets.get(c.name);
@@ -126,11 +151,15 @@ const KIND_BY_TYPE: Record<string, EncodeKind> = {
  * Describes a table's columns for encoding from its definition, for rows read with SELECT
  * (bootstrap). Values must come as the binlog reader gives them (mysql2 with dateStrings,
  * supportBigNumbers, bigNumberStrings and jsonStrings, session time_zone '+00:00', FLOAT
- * selected as DOUBLE),
- * so that a row reads the same either way (DESIGN §6.5).
+ * selected as DOUBLE), so that a row reads the same either way (docs/EVENTS.md, "Bootstrap
+ * events"). `server` says whose JSON columns these are: MySQL's JSON text is normalised to what
+ * the binlog path writes, MariaDB's is written as stored.
  */
-export function rowColumnsFromSchema(def: TableSchema): RowColumn[] {
-  return def.columns.map((c) => rowColumn(c.name, KIND_BY_TYPE[c.type] ?? (c.charset === 'binary' ? 'binary' : 'string')));
+export function rowColumnsFromSchema(def: TableSchema, server: 'mysql' | 'mariadb'): RowColumn[] {
+  return def.columns.map((c) => {
+    if (c.type === 'json') return rowColumn(c.name, server === 'mysql' ? 'mysql-json' : 'json');
+    return rowColumn(c.name, KIND_BY_TYPE[c.type] ?? (c.charset === 'binary' ? 'binary' : 'string'));
+  });
 }
 
 function kindOf(type: number, columnType: string, charset: string | null): EncodeKind {
@@ -155,7 +184,7 @@ function kindOf(type: number, columnType: string, charset: string | null): Encod
     case T.BIT:
       return 'bit';
     case T.JSON:
-      return 'json';
+      return 'mysql-json';
     case T.GEOMETRY:
       return 'geometry';
     case T.DATE:
@@ -195,10 +224,11 @@ export function encodeRow(cols: RowColumn[], row: Record<string, unknown>): Enco
 
 /**
  * Whether a value is JSON's `null` literal in a JSON column: encoded `null` like SQL NULL, but
- * read as the text `null` (MariaDB's LONGTEXT, and MySQL's binary JSON as the reader gives it).
+ * read as the text `null` (MariaDB's stored text, white space around it included, and MySQL's
+ * JSON, whose empty binary value MySQL reads as null too).
  */
 export function isJsonNull(kind: EncodeKind, v: unknown, text: string): boolean {
-  return kind === 'json' && text === 'null' && v !== null && v !== undefined;
+  return (kind === 'json' || kind === 'mysql-json') && v !== null && v !== undefined && text.trim() === 'null';
 }
 
 /** The columns whose value differs between two images of a row (JSON null is not SQL NULL). */
@@ -230,8 +260,11 @@ export function encodeValue(kind: EncodeKind, v: unknown, charset?: string): str
     case 'set':
       return `[${v === '' ? '' : String(v).split(',').map(jacksonString).join(',')}]`;
     case 'json':
-      // Raw JSON text from the reader (jsonStrings) is re-serialised compactly and losslessly.
-      return typeof v === 'string' ? compactJson(v) : JSON.stringify(v);
+      // MariaDB's text, as stored (Maxwell passes it through).
+      return Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'string' ? v : JSON.stringify(v);
+    case 'mysql-json':
+      if (Buffer.isBuffer(v)) return mysqlBinaryJsonText(v);
+      return typeof v === 'string' ? mysqlJsonTextAsMaxwell(v) : JSON.stringify(v);
     case 'geometry':
       return jacksonString(toWkt(v));
     case 'rawtext':
@@ -275,7 +308,9 @@ export function encodeJsonValue(kind: EncodeKind, v: unknown, charset?: string):
 
 /** A value's encoded JSON text read back: JSON_NULL for JSON's `null`, SQL NULL as null. */
 export function jsonValueOf(kind: EncodeKind, v: unknown, text: string): JsonValue {
-  return isJsonNull(kind, v, text) ? JSON_NULL : parseJsonValue(text);
+  if (isJsonNull(kind, v, text)) return JSON_NULL;
+  // MariaDB's stored text may have white space around the value.
+  return parseJsonValue(kind === 'json' ? text.trim() : text);
 }
 
 /** A DATE, DATETIME, TIMESTAMP or TIME value as text; only a negative TIME starts with '-'. */
@@ -319,26 +354,6 @@ function bitsToNumber(b: Buffer): string {
   let n = 0n;
   for (const byte of b) n = (n << 8n) | BigInt(byte);
   return n.toString();
-}
-
-/** Removes insignificant whitespace from JSON text without reading its numbers. */
-function compactJson(text: string): string {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      out += ch;
-      if (ch === '\\') out += text[++i];
-      else if (ch === '"') inString = false;
-    } else if (ch === '"') {
-      inString = true;
-      out += ch;
-    } else if (ch !== ' ' && ch !== '\n' && ch !== '\t' && ch !== '\r') {
-      out += ch;
-    }
-  }
-  return out;
 }
 
 type Point = { x: number; y: number };

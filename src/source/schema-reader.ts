@@ -124,6 +124,19 @@ export async function listTables(conn: Connection, database: string): Promise<st
   return (rows as Array<{ name: string }>).map((r) => r.name);
 }
 
+/**
+ * What tables inherit their character set from: each database's default and the server's
+ * (`@@character_set_server`, the default of a CREATE DATABASE that names none).
+ */
+export async function readCharsetDefaults(conn: Connection): Promise<{ databases: Map<string, string>; server: string | null }> {
+  const [rows] = await conn.query('SELECT SCHEMA_NAME AS name, DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA');
+  const [server] = await conn.query('SELECT @@character_set_server AS cs');
+  return {
+    databases: new Map((rows as Array<{ name: string; cs: string | null }>).filter((r) => r.cs !== null).map((r) => [r.name, r.cs!])),
+    server: (server as Array<{ cs: string | null }>)[0]?.cs ?? null,
+  };
+}
+
 export async function listDatabases(conn: Connection): Promise<string[]> {
   const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME');
   return (rows as Array<{ name: string }>).map((r) => r.name);

@@ -42,7 +42,8 @@ test('messages, positions and definitions go through the thread in order', { tim
   }
   await publisher.flush();
   assert.deepEqual(await publisher.storedPosition(), { file: 'bin.000001', pos: 33 });
-  assert.deepEqual(await publisher.storedSchemas(), [def]);
+  // Stored as the DDL events' table image, which (as Maxwell's) has no charset for ENUM/SET columns.
+  assert.deepEqual(await publisher.storedSchemas(), [{ ...def, columns: def.columns.map((c) => (c.type === 'enum' ? { ...c, charset: null } : c)) }]);
   await publisher.close();
 
   const got = await readTopicMessages(topic, (v) => v.length >= n);

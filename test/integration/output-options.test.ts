@@ -139,3 +139,44 @@ test("a column value rule drops matching rows (Maxwell's filter)", async () => {
   const names = msgs.filter((m) => m.table === 't').map((m) => JSON.parse(m.value).data.name);
   assert.deepEqual(names, ['y', 'y']);
 });
+
+test("DDL events: Maxwell's position (the query event's start) and gtid only when asked; tx_position always", async () => {
+  const ddlAfter = async (output: Partial<OutputOptions>, sql: string) => {
+    const publisher = new CollectingPublisher();
+    const stage = new CaptureStage({
+      sourceUrl: mysqlUrl(),
+      serverId: 7000 + Math.floor(Math.random() * 100000),
+      filter: new TableFilter([db]),
+      publisher,
+      log: silentLogger,
+      heartbeatMs: 0,
+      output: { ...DEFAULT_OUTPUT, ...output },
+    });
+    const running = stage.run();
+    try {
+      await waitFor('the snapshot', async () => publisher.messages.length > 0, 30_000, 20);
+      await conn.query(sql);
+      const found = () => publisher.messages.find((m) => JSON.parse(m.value).sql === sql);
+      await waitFor('the DDL event', async () => found() !== undefined, 30_000, 20);
+      return JSON.parse(found()!.value) as Record<string, string>;
+    } finally {
+      await stage.stop();
+      await running.catch(() => undefined);
+    }
+  };
+  const plain = await ddlAfter({}, `ALTER TABLE \`${db}\`.t COMMENT 'one'`);
+  assert.deepEqual(Object.keys(plain), ['type', 'database', 'table', 'old', 'def', 'ts', 'sql', 'tx_position']);
+  const sql = `ALTER TABLE \`${db}\`.t COMMENT 'two'`;
+  const full = await ddlAfter({ binlogPosition: true, gtidPosition: true }, sql);
+  assert.deepEqual(Object.keys(full), ['type', 'database', 'table', 'old', 'def', 'ts', 'sql', 'position', 'gtid', 'tx_position']);
+  // position: where the statement's Query event starts; tx_position: its transaction (the GTID event before it).
+  const [file, pos] = full.position.split(':');
+  const [events] = await conn.query(`SHOW BINLOG EVENTS IN '${file}'`);
+  const list = events as Array<{ Pos: number; Event_type: string; Info: string }>;
+  const at = list.findIndex((e) => e.Event_type === 'Query' && e.Info.includes(sql));
+  assert.ok(at > 0, 'the statement is in the binlog file');
+  assert.equal(Number(pos), Number(list[at].Pos));
+  assert.equal(full.tx_position, `${file}:${list[at - 1].Pos}`);
+  assert.equal(list[at - 1].Event_type, 'Gtid');
+  assert.match(full.gtid, /^0-1-\d+$/);
+});

@@ -130,10 +130,18 @@ test('CREATE/DROP INDEX, RENAME, DROP, TRUNCATE and database statements', () => 
   });
   assert.deepEqual(parseDdl('DROP TABLE IF EXISTS a, b.c CASCADE', 'cur'), { op: 'drop-tables', ifExists: true, tables: [{ database: 'cur', table: 'a' }, { database: 'b', table: 'c' }] });
   assert.deepEqual(parseDdl('TRUNCATE TABLE a;', 'cur'), { op: 'truncate-table', table: { database: 'cur', table: 'a' } });
-  assert.deepEqual(parseDdl('CREATE DATABASE IF NOT EXISTS `x` CHARACTER SET utf8mb4', 'cur'), { op: 'create-database', database: 'x', ifNotExists: true, orReplace: false });
+  assert.deepEqual(parseDdl('CREATE DATABASE IF NOT EXISTS `x` CHARACTER SET utf8mb4', 'cur'), { op: 'create-database', database: 'x', ifNotExists: true, orReplace: false, charset: 'utf8mb4' });
+  assert.deepEqual(parseDdl('CREATE DATABASE x', 'cur'), { op: 'create-database', database: 'x', ifNotExists: false, orReplace: false, charset: null });
+  // mysqldump's form: the options in executable comments, COLLATE after the character set.
+  assert.deepEqual(
+    parseDdl("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `x` /*!40100 DEFAULT CHARACTER SET latin1 COLLATE latin1_swedish_ci */ /*!80016 DEFAULT ENCRYPTION='N' */", 'cur'),
+    { op: 'create-database', database: 'x', ifNotExists: true, orReplace: false, charset: 'latin1' },
+  );
+  assert.deepEqual(parseDdl("CREATE SCHEMA x COMMENT 'charset' DEFAULT COLLATE = 'utf8mb4_bin'", 'cur'), { op: 'create-database', database: 'x', ifNotExists: false, orReplace: false, charset: 'utf8mb4' });
   assert.deepEqual(parseDdl('DROP SCHEMA x', 'cur'), { op: 'drop-database', database: 'x', ifExists: false });
-  assert.deepEqual(parseDdl('ALTER DATABASE CHARACTER SET latin1', 'cur'), { op: 'alter-database', database: 'cur' });
-  assert.deepEqual(parseDdl('ALTER SCHEMA `y` COLLATE utf8mb4_bin', 'cur'), { op: 'alter-database', database: 'y' });
+  assert.deepEqual(parseDdl('ALTER DATABASE CHARACTER SET latin1', 'cur'), { op: 'alter-database', database: 'cur', charset: 'latin1' });
+  assert.deepEqual(parseDdl('ALTER SCHEMA `y` COLLATE utf8mb4_bin', 'cur'), { op: 'alter-database', database: 'y', charset: 'utf8mb4' });
+  assert.deepEqual(parseDdl("ALTER DATABASE y READ ONLY = 1 COMMENT 'x'", 'cur'), { op: 'alter-database', database: 'y', charset: null });
 });
 
 test('statements that change no table are ignored', () => {

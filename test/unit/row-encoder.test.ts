@@ -29,8 +29,9 @@ test('binary as base64, SET as array, YEAR 0000, BIT as integer', () => {
   assert.equal(encodeValue('bit', Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])), '18446744073709551615');
 });
 
-test('JSON columns are embedded compactly with numbers verbatim', () => {
-  assert.equal(encodeValue('json', '{"a": 12345678901234567890, "b": "x y", "c": [1.50, null]}'), '{"a":12345678901234567890,"b":"x y","c":[1.50,null]}');
+test('JSON columns: MariaDB text as stored, MySQL text made the binlog path\'s (test/unit/mysql-json.test.ts)', () => {
+  assert.equal(encodeValue('json', '{"a": 12345678901234567890, "b": "x y", "c": [1.50, null]}'), '{"a": 12345678901234567890, "b": "x y", "c": [1.50, null]}');
+  assert.equal(encodeValue('mysql-json', '{"a": 12345678901234567890, "b": "x y", "c": [1.5, null]}'), '{"a":12345678901234567890,"b":"x y","c":[1.5,null]}');
 });
 
 test('a row keeps column order and per-column JSON', () => {
@@ -59,7 +60,8 @@ test('encodeJsonValue gives what reading encodeValue’s JSON text back gives, f
     ['string', ['', 'plain', 'tab\there', 'quote " and \\ backslash', 'nul \u0000 inside', 'line\nbreak\r', 'emoji 😀 and lone \ud800', Buffer.from('caf\u00e9'), null]],
     ['binary', [Buffer.from([0, 1, 2, 255]), Buffer.alloc(0), null]],
     ['set', ['', 'a,b', 'x"y', null]],
-    ['json', ['{"a": [1, 2.50, 18446744073709551615], "b": "x\\"y"}', '[]', '[null]', null]],
+    ['json', ['{"a": [1, 2.50, 18446744073709551615], "b": "x\\"y"}', '[]', '[null]', ' [1] ', null]],
+    ['mysql-json', ['{"a": [1, 2.5, 18446744073709551615], "b": "x\\"y"}', '[]', '[null]', '1e-7', Buffer.from([4, 1]), null]],
   ];
   for (const [kind, values] of samples) {
     for (const v of values) {
@@ -68,6 +70,8 @@ test('encodeJsonValue gives what reading encodeValue’s JSON text back gives, f
   }
   // JSON's null literal is written `null` like SQL NULL, and read back as JSON_NULL.
   assert.equal(encodeJsonValue('json', ' null '), JSON_NULL);
+  assert.equal(encodeJsonValue('mysql-json', Buffer.from([4, 0])), JSON_NULL);
+  assert.equal(encodeJsonValue('mysql-json', Buffer.alloc(0)), JSON_NULL);
   assert.equal(encodeJsonValue('json', null), null);
 });
 

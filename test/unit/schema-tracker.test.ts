@@ -122,3 +122,48 @@ test('indexes, default kinds, AUTO_INCREMENT and column renames survive encode a
   assert.equal(ev.old?.columns[0].autoIncrement, true);
   assert.deepEqual(ev.old?.columns.map((c) => c.defaultKind), [undefined, 'expression', 'literal']);
 });
+
+test("inherited character sets are written out as Maxwell does: the database's default, else the server's", async () => {
+  const t = new SchemaTracker(new TableFilter(['shop', 'blog']), [], { databases: [['shop', 'latin1']], server: 'utf8mb4' });
+  const created = await run(t, 'CREATE TABLE c (id INT PRIMARY KEY, s VARCHAR(5), u VARCHAR(5) CHARACTER SET utf8mb3, e ENUM(\'x\'), b BLOB)');
+  const def = created.events[0].def!;
+  assert.equal(def.charset, 'latin1');
+  assert.deepEqual(def.columns.map((c) => [c.name, c.charset]), [['id', null], ['s', 'latin1'], ['u', 'utf8mb3'], ['e', 'latin1'], ['b', null]]);
+  assert.deepEqual(t.get('shop', 'c'), def, 'tracked with the character sets written out');
+  assert.deepEqual(created.records[0].def, def);
+  const json = JSON.parse(encodeDdlEvent(created.events[0]));
+  assert.equal(json.def.charset, 'latin1');
+  assert.deepEqual(json.def.columns.map((c: { charset?: string }) => c.charset), [undefined, 'latin1', 'utf8mb3', undefined, 'binary']);
+  // A column added later takes the table's character set.
+  const altered = await run(t, 'ALTER TABLE c ADD t TEXT');
+  assert.equal(altered.events[0].def!.columns.at(-1)!.charset, 'latin1');
+
+  // CREATE DATABASE without a character set gets the server's; tables in it inherit it.
+  const db = await run(t, 'CREATE DATABASE blog');
+  assert.deepEqual(db.events.map((e) => [e.type, e.charset]), [['database-create', 'utf8mb4']]);
+  assert.equal((await run(t, 'CREATE TABLE blog.p (id INT PRIMARY KEY, s TEXT)')).events[0].def!.charset, 'utf8mb4');
+  // ALTER DATABASE changes the default for tables created after it; Maxwell's charset is null when it sets none.
+  assert.deepEqual((await run(t, 'ALTER DATABASE blog CHARACTER SET cp1251')).events.map((e) => e.charset), ['cp1251']);
+  assert.deepEqual((await run(t, "ALTER DATABASE blog COMMENT 'x'")).events.map((e) => e.charset), [null]);
+  assert.equal((await run(t, 'CREATE TABLE blog.q (s TEXT)')).events[0].def!.columns[0].charset, 'cp1251');
+  // IF NOT EXISTS of an existing database keeps its character set.
+  assert.deepEqual((await run(t, 'CREATE DATABASE IF NOT EXISTS blog CHARACTER SET ascii')).events.map((e) => e.charset), ['cp1251']);
+  assert.equal(t.databaseCharset('blog'), 'cp1251');
+  await run(t, 'DROP DATABASE blog');
+  assert.equal(t.databaseCharset('blog'), undefined);
+  // A definition stored without its table charset (earlier my2pg) gets it in the next event.
+  const legacy = new SchemaTracker(new TableFilter(['shop']), [table('CREATE TABLE l (id INT PRIMARY KEY, s VARCHAR(5))')], { databases: [['shop', 'latin1']] });
+  const ev = (await run(legacy, 'ALTER TABLE l ADD n INT')).events[0];
+  assert.deepEqual([ev.old!.charset, ev.def!.charset, ev.def!.columns[1].charset], ['latin1', 'latin1', 'latin1']);
+});
+
+test("DDL events carry the statement's positions: tx_position always, Maxwell's position and gtid when asked", async () => {
+  const t = tracker();
+  const { events } = await run(t, 'DROP TABLE a');
+  assert.equal(encodeDdlEvent(events[0]), '{"type":"table-drop","database":"shop","table":"a","ts":1,"sql":"DROP TABLE a","tx_position":"bin.1:4"}');
+  const withMaxwells = await t.apply(t.parse('DROP TABLE b', 'shop'), { ...base, sql: 'DROP TABLE b', eventPosition: 'bin.1:90', gtid: '0-1-7' }, noSource);
+  assert.equal(
+    encodeDdlEvent(withMaxwells.events[0]),
+    '{"type":"table-drop","database":"shop","table":"b","ts":1,"sql":"DROP TABLE b","position":"bin.1:90","gtid":"0-1-7","tx_position":"bin.1:4"}',
+  );
+});
