@@ -88,9 +88,19 @@ async function restartMariadb(f: PipelineFixture, w: Workload): Promise<void> {
  * logs and the servers' directories are kept in a directory it names.
  */
 async function converges(f: PipelineFixture, procs: My2pgProcess[]): Promise<void> {
-  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000).catch((err: Error) => {
+  await assertReplicaConverges(f, WORKLOAD_TABLES, 180_000).catch(async (err: Error) => {
     const kept = mkdtempSync(join(tmpdir(), 'my2pg-faults-failed-'));
     procs.forEach((p, i) => writeFileSync(join(kept, `process-${i}.log`), p.log()));
+    // What the replica's sessions were doing (a wait that never ends shows here).
+    const pg = pgClient(postgres.url);
+    await pg.connect();
+    const activity = await pg.query(
+      `SELECT a.pid, a.state, a.wait_event_type, a.wait_event, now() - a.xact_start AS xact_age, left(a.query, 300) AS query,
+              (SELECT json_agg(json_build_object('type', l.locktype, 'mode', l.mode, 'granted', l.granted, 'objid', l.objid)) FROM pg_locks l WHERE l.pid = a.pid) AS locks
+       FROM pg_stat_activity a WHERE a.datname IS NOT NULL AND a.pid <> pg_backend_pid()`,
+    );
+    await pg.end();
+    writeFileSync(join(kept, 'pg_stat_activity.json'), JSON.stringify(activity.rows, null, 1));
     for (const s of [mariadb, kafka, postgres]) cpSync(s.dir, join(kept, basename(s.dir)), { recursive: true });
     assert.fail(`${err.message}\n(whole logs and the servers' directories: ${kept})\n${procs.map((p) => p.log().slice(-6000)).join('\n---\n')}`);
   });
