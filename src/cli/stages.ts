@@ -30,8 +30,8 @@ import { KafkaPublisherThread } from '../transport/kafka-publisher-thread.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
 import type { Publisher } from '../transport/transport.js';
 
-export /** A stage with a lifecycle that the process runs until it ends or a signal stops it. */
-interface Runnable {
+/** A stage with a lifecycle that the process runs until it ends or a signal stops it. */
+export interface Runnable {
   run(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -146,176 +146,267 @@ export function translateTableAlter(
   naming: Naming,
   options: TranslateOptions = {},
 ): DdlTranslation {
-  const statements: string[] = [];
-  const notes: string[] = [];
-  const overrides = options.overrides ?? {};
-  naming.columns(`${def.database}.${def.table}`, def.columns.map((c) => c.name));
-  const schema = naming.name(def.database);
-  const table = naming.name(def.table);
-  const q = qualify(schema, table);
-  const alter = (clause: string) => statements.push(`ALTER TABLE ${q} ${clause}`);
+  return new TableAlterTranslation(old, def, renames, dialect, naming, options).translate();
+}
 
-  // Columns of `old` that live on in `def`, under their new names.
-  const renameOf = new Map(renames.map((r) => [r.from.toLowerCase(), r.to]));
-  const newCol = (name: string) => def.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
-  const survivors: Array<{ before: ColumnDef; after: ColumnDef }> = [];
-  const dropped: ColumnDef[] = [];
-  for (const c of old.columns) {
-    const after = newCol(renameOf.get(c.name.toLowerCase()) ?? c.name);
-    if (after) survivors.push({ before: c, after });
-    else dropped.push(c);
-  }
-  const added = def.columns.filter((c) => !survivors.some((s) => s.after === c));
-  const toNew = (name: string) => {
-    const s = survivors.find((x) => x.before.name.toLowerCase() === name.toLowerCase());
-    return s ? s.after.name : null;
-  };
-  // `old` as it will look once the table and its columns are renamed: the base for comparisons.
-  const oldRenamed: TableSchema = {
-    ...old,
-    database: def.database,
-    table: def.table,
-    columns: old.columns.map((c) => ({ ...c, name: toNew(c.name) ?? c.name })),
-    primaryKey: old.primaryKey.map((p) => toNew(p) ?? p),
-    ...(old.indexes ? { indexes: old.indexes.map((i) => ({ ...i, columns: i.columns.map((c) => (c === '' ? '' : toNew(c) ?? `\u0000dropped`)) })) } : {}),
-  };
+/** A column of `old` that lives on in `def`. */
+interface Survivor {
+  before: ColumnDef;
+  after: ColumnDef;
+}
 
-  // 1. rename / move the table, with its primary-key and index names
-  renameTable(old, def, dialect, naming, options, statements);
+/** How the primary key changes (names as in Postgres). */
+interface KeyChange {
+  oldPk: string[];
+  newPk: string[];
+  /** Greenplum: a distribution key column changes type or goes, so the table is redistributed. */
+  distributionTouched: boolean;
+  /** The primary key is dropped and added again. */
+  rebuild: boolean;
+}
 
-  // types, to see which primary-key columns change type (Greenplum cannot do that in place)
-  const typeOf = (t: TableSchema, c: ColumnDef) => pgColumnType(t, c, overrides);
-  const typeChanged = survivors.filter((s) => typeOf(old, s.before).type !== typeOf(def, s.after).type);
-  const oldPk = oldRenamed.primaryKey.map((p) => naming.name(p));
-  const newPk = def.primaryKey.map((p) => naming.name(p));
-  const pkChanged = oldPk.join('\u0000') !== newPk.join('\u0000');
-  const distributionTouched =
-    dialect.distributionKeyTypeLocked &&
-    (typeChanged.some((s) => old.primaryKey.some((p) => p.toLowerCase() === s.before.name.toLowerCase())) ||
-      dropped.some((d) => old.primaryKey.some((p) => p.toLowerCase() === d.name.toLowerCase())));
-  const pkRebuild = pkChanged || distributionTouched;
+/** The secondary indexes of `def` as statements, and which of them already exist (kept or renamed). */
+interface IndexPlan {
+  newIdx: IndexDef[];
+  newSql: Map<IndexDef, { sql: string | null; note?: string }>;
+  keptSql: Set<string>;
+}
 
-  // 2. indexes that change or go away
-  const indexSql = (t: TableSchema, idx: IndexDef) => (idx.columns.includes('\u0000dropped') ? { sql: null } : indexStatement(t, idx, dialect, naming));
-  const oldIdx = options.indexes === false || !old.indexes || !def.indexes ? [] : oldRenamed.indexes ?? [];
-  const newIdx = options.indexes === false || !old.indexes || !def.indexes ? [] : def.indexes;
-  const oldSql = new Map(oldIdx.map((i) => [i, indexSql(oldRenamed, i).sql]));
-  const newSql = new Map(newIdx.map((i) => [i, indexSql(def, i)]));
-  // Greenplum cannot redistribute randomly while a unique index exists: rebuild those too.
-  const rebuild = (sql: string) => distributionTouched && sql.startsWith('CREATE UNIQUE');
-  const keptSql = new Set<string>();
-  const pgName = (i: IndexDef) => pgIndexName(table, naming.name(i.name));
-  /** The CREATE INDEX statement without the index name: equal shapes differ only by name. */
-  const shape = (i: IndexDef, sql: string) => sql.replace(` ${quoteIdent(pgName(i))} ON `, ' ON ');
-  for (const [i, sql] of oldSql) {
-    if (sql === null) continue;
-    if (newIdx.some((n) => newSql.get(n)!.sql === sql) && !rebuild(sql)) {
-      keptSql.add(sql);
-      continue;
+/** The steps of translateTableAlter, in the order their statements run. */
+class TableAlterTranslation {
+  private readonly statements: string[] = [];
+  private readonly notes: string[] = [];
+  private readonly schema: string;
+  private readonly table: string;
+  /** The replica table, qualified. */
+  private readonly q: string;
+  private readonly survivors: Survivor[] = [];
+  private readonly dropped: ColumnDef[] = [];
+  private readonly added: ColumnDef[];
+  /** `old` as it will look once the table and its columns are renamed: the base for comparisons. */
+  private readonly oldRenamed: TableSchema;
+
+  constructor(
+    private readonly old: TableSchema,
+    private readonly def: TableSchema,
+    renames: ColumnRename[],
+    private readonly dialect: Dialect,
+    private readonly naming: Naming,
+    private readonly options: TranslateOptions,
+  ) {
+    naming.columns(`${def.database}.${def.table}`, def.columns.map((c) => c.name));
+    this.schema = naming.name(def.database);
+    this.table = naming.name(def.table);
+    this.q = qualify(this.schema, this.table);
+
+    // Columns of `old` that live on in `def`, under their new names.
+    const renameOf = new Map(renames.map((r) => [r.from.toLowerCase(), r.to]));
+    const newCol = (name: string) => def.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    for (const c of old.columns) {
+      const after = newCol(renameOf.get(c.name.toLowerCase()) ?? c.name);
+      if (after) this.survivors.push({ before: c, after });
+      else this.dropped.push(c);
     }
-    // RENAME INDEX: same definition under a new name
-    const renamed = newIdx.find((n) => {
-      const ns = newSql.get(n)!.sql;
-      return ns !== null && !keptSql.has(ns) && !oldIdx.some((o) => o.name.toLowerCase() === n.name.toLowerCase()) && shape(n, ns) === shape(i, sql) && !rebuild(sql);
-    });
-    if (renamed) {
-      statements.push(`ALTER INDEX IF EXISTS ${qualify(schema, pgName(i))} RENAME TO ${quoteIdent(pgName(renamed))}`);
-      keptSql.add(newSql.get(renamed)!.sql!);
-    } else {
-      statements.push(`DROP INDEX IF EXISTS ${qualify(schema, pgName(i))}`);
-    }
+    this.added = def.columns.filter((c) => !this.survivors.some((s) => s.after === c));
+    const toNew = (name: string) => {
+      const s = this.survivors.find((x) => x.before.name.toLowerCase() === name.toLowerCase());
+      return s ? s.after.name : null;
+    };
+    this.oldRenamed = {
+      ...old,
+      database: def.database,
+      table: def.table,
+      columns: old.columns.map((c) => ({ ...c, name: toNew(c.name) ?? c.name })),
+      primaryKey: old.primaryKey.map((p) => toNew(p) ?? p),
+      ...(old.indexes ? { indexes: old.indexes.map((i) => ({ ...i, columns: i.columns.map((c) => (c === '' ? '' : toNew(c) ?? `\u0000dropped`)) })) } : {}),
+    };
   }
 
-  // 3. the old primary key, when the key changes
-  if (pkRebuild && oldPk.length > 0) alter(`DROP CONSTRAINT ${quoteIdent(pkConstraintName(table))}`);
-  let randomly = false;
-  if (pkRebuild && distributionTouched) {
-    const clause = dialect.setDistribution([]);
-    if (clause) {
-      alter(clause);
-      randomly = true;
-    }
+  translate(): DdlTranslation {
+    // 1. rename / move the table, with its primary-key and index names
+    renameTable(this.old, this.def, this.dialect, this.naming, this.options, this.statements);
+    const key = this.keyChange();
+    // 2. indexes that change or go away
+    const indexes = this.dropChangedIndexes(key);
+    // 3. the old primary key, when the key changes
+    const randomly = this.dropPrimaryKey(key);
+    // 4. dropped columns, 5. renamed columns, 6. added columns, 7. changed columns
+    for (const c of this.dropped) this.alter(`DROP COLUMN ${quoteIdent(this.naming.name(c.name))}`);
+    this.renameColumns();
+    this.addColumns();
+    this.changeColumns();
+    this.noteColumnOrder();
+    // 8. the new primary key (Greenplum: distributed by it first), 9. new and changed indexes
+    this.addPrimaryKey(key, randomly);
+    this.createIndexes(indexes);
+    return { statements: this.statements, notes: this.notes };
   }
 
-  // 4. dropped columns, 5. renamed columns (via temporary names when names are swapped)
-  for (const c of dropped) alter(`DROP COLUMN ${quoteIdent(naming.name(c.name))}`);
-  const moves = survivors
-    .map((s) => ({ from: naming.name(s.before.name), to: naming.name(s.after.name) }))
-    .filter((m) => m.from !== m.to);
-  const taken = new Set(survivors.map((s) => naming.name(s.before.name)));
-  if (moves.some((m) => taken.has(m.to))) {
-    moves.forEach((m, k) => alter(`RENAME COLUMN ${quoteIdent(m.from)} TO ${quoteIdent(`_my2pg_tmp_${k}`)}`));
-    moves.forEach((m, k) => alter(`RENAME COLUMN ${quoteIdent(`_my2pg_tmp_${k}`)} TO ${quoteIdent(m.to)}`));
-  } else {
-    for (const m of moves) alter(`RENAME COLUMN ${quoteIdent(m.from)} TO ${quoteIdent(m.to)}`);
+  private alter(clause: string): void {
+    this.statements.push(`ALTER TABLE ${this.q} ${clause}`);
   }
 
-  // 6. added columns
-  const lastSurvivor = Math.max(-1, ...survivors.map((s) => def.columns.indexOf(s.after)));
-  for (const c of added) {
-    const { type, overridden } = typeOf(def, c);
-    const name = quoteIdent(naming.name(c.name));
-    const d = pgDefault(c, type, overridden);
-    if (d.note) notes.push(d.note);
-    const withDefault = d.sql !== null ? ` DEFAULT ${d.sql}` : '';
-    const fill = !c.nullable && d.sql === null ? implicitDefault(c, type, overridden) : null;
-    if (fill !== null) {
-      // MySQL gives existing rows the type's implicit value; Postgres needs it as a default.
-      alter(`ADD COLUMN ${name} ${type} DEFAULT ${fill} NOT NULL`);
-      alter(`ALTER COLUMN ${name} DROP DEFAULT`);
-    } else {
-      alter(`ADD COLUMN ${name} ${type}${withDefault}${c.nullable ? '' : ' NOT NULL'}`);
-    }
-    if (c.autoIncrement) notes.push(`column ${c.name}: MySQL numbered existing rows itself (AUTO_INCREMENT); they get ${fill ?? 'no value'} here until bootstrapped again`);
-    else if (fill !== null && d.note) notes.push(`column ${c.name}: existing rows get ${fill}, not MySQL's computed default`);
-    if (def.columns.indexOf(c) < lastSurvivor) notes.push(`column ${c.name}: appended at the end in Postgres (MySQL position ${def.columns.indexOf(c) + 1})`);
+  private typeOf(t: TableSchema, c: ColumnDef): { type: string; overridden: boolean } {
+    return pgColumnType(t, c, this.options.overrides ?? {});
   }
 
-  // 7. changed columns
-  for (const s of survivors) {
-    const name = quoteIdent(naming.name(s.after.name));
-    const before = typeOf(old, s.before);
-    const after = typeOf(def, s.after);
-    const oldDefault = pgDefault(s.before, before.type, before.overridden);
-    const newDefault = pgDefault(s.after, after.type, after.overridden);
-    const retyped = before.type !== after.type;
-    if (retyped) {
-      if (oldDefault.sql !== null) alter(`ALTER COLUMN ${name} DROP DEFAULT`);
-      alter(`ALTER COLUMN ${name} TYPE ${after.type} USING ${usingExpression(name, before.type, after.type, { from: s.before.values, to: s.after.values })}`);
-      if (before.type.startsWith('timestamp') && after.type.startsWith('timestamp') && before.type.endsWith('with time zone') !== after.type.endsWith('with time zone')) {
-        notes.push(`column ${s.after.name}: DATETIME/TIMESTAMP conversion used the Postgres session time zone`);
+  /** Whether the primary key changes; with types, to see which key columns change type (Greenplum cannot do that in place). */
+  private keyChange(): KeyChange {
+    const { old, def, naming } = this;
+    const typeChanged = this.survivors.filter((s) => this.typeOf(old, s.before).type !== this.typeOf(def, s.after).type);
+    const oldPk = this.oldRenamed.primaryKey.map((p) => naming.name(p));
+    const newPk = def.primaryKey.map((p) => naming.name(p));
+    const pkChanged = oldPk.join('\u0000') !== newPk.join('\u0000');
+    const distributionTouched =
+      this.dialect.distributionKeyTypeLocked &&
+      (typeChanged.some((s) => old.primaryKey.some((p) => p.toLowerCase() === s.before.name.toLowerCase())) ||
+        this.dropped.some((d) => old.primaryKey.some((p) => p.toLowerCase() === d.name.toLowerCase())));
+    return { oldPk, newPk, distributionTouched, rebuild: pkChanged || distributionTouched };
+  }
+
+  /** Drops the indexes that change or go away; renames those that only get a new name (RENAME INDEX). */
+  private dropChangedIndexes(key: KeyChange): IndexPlan {
+    const { old, def, oldRenamed, schema, options } = this;
+    const indexSql = (t: TableSchema, idx: IndexDef) => (idx.columns.includes('\u0000dropped') ? { sql: null } : indexStatement(t, idx, this.dialect, this.naming));
+    const oldIdx = options.indexes === false || !old.indexes || !def.indexes ? [] : oldRenamed.indexes ?? [];
+    const newIdx = options.indexes === false || !old.indexes || !def.indexes ? [] : def.indexes;
+    const oldSql = new Map(oldIdx.map((i) => [i, indexSql(oldRenamed, i).sql]));
+    const newSql = new Map(newIdx.map((i) => [i, indexSql(def, i)]));
+    // Greenplum cannot redistribute randomly while a unique index exists: rebuild those too.
+    const rebuild = (sql: string) => key.distributionTouched && sql.startsWith('CREATE UNIQUE');
+    const keptSql = new Set<string>();
+    const pgName = (i: IndexDef) => pgIndexName(this.table, this.naming.name(i.name));
+    /** The CREATE INDEX statement without the index name: equal shapes differ only by name. */
+    const shape = (i: IndexDef, sql: string) => sql.replace(` ${quoteIdent(pgName(i))} ON `, ' ON ');
+    for (const [i, sql] of oldSql) {
+      if (sql === null) continue;
+      if (newIdx.some((n) => newSql.get(n)!.sql === sql) && !rebuild(sql)) {
+        keptSql.add(sql);
+        continue;
+      }
+      // RENAME INDEX: same definition under a new name
+      const renamed = newIdx.find((n) => {
+        const ns = newSql.get(n)!.sql;
+        return ns !== null && !keptSql.has(ns) && !oldIdx.some((o) => o.name.toLowerCase() === n.name.toLowerCase()) && shape(n, ns) === shape(i, sql) && !rebuild(sql);
+      });
+      if (renamed) {
+        this.statements.push(`ALTER INDEX IF EXISTS ${qualify(schema, pgName(i))} RENAME TO ${quoteIdent(pgName(renamed))}`);
+        keptSql.add(newSql.get(renamed)!.sql!);
+      } else {
+        this.statements.push(`DROP INDEX IF EXISTS ${qualify(schema, pgName(i))}`);
       }
     }
-    if (s.before.nullable && !s.after.nullable) {
-      const fill = implicitDefault(s.after, after.type, after.overridden);
-      if (fill !== null) statements.push(`UPDATE ${q} SET ${name} = ${fill} WHERE ${name} IS NULL`);
-      alter(`ALTER COLUMN ${name} SET NOT NULL`);
-    } else if (!s.before.nullable && s.after.nullable) {
-      alter(`ALTER COLUMN ${name} DROP NOT NULL`);
-    }
-    if (retyped ? newDefault.sql !== null : oldDefault.sql !== newDefault.sql) {
-      alter(newDefault.sql !== null ? `ALTER COLUMN ${name} SET DEFAULT ${newDefault.sql}` : `ALTER COLUMN ${name} DROP DEFAULT`);
-    }
-    if (newDefault.note && (retyped || s.before.default !== s.after.default || s.before.defaultKind !== s.after.defaultKind)) notes.push(newDefault.note);
-  }
-  const order = (cols: string[]) => cols.filter((n) => survivors.some((s) => s.after.name === n)).join('\u0000');
-  if (order(oldRenamed.columns.map((c) => c.name)) !== order(def.columns.map((c) => c.name))) {
-    notes.push('column order changed in MySQL (FIRST/AFTER); Postgres keeps its order');
+    return { newIdx, newSql, keptSql };
   }
 
-  // 8. the new primary key (Greenplum: distributed by it first), 9. new and changed indexes
-  if (pkRebuild) {
-    const clause = dialect.setDistribution(newPk);
-    if (clause && !(randomly && newPk.length === 0)) alter(clause);
-    if (newPk.length > 0) alter(`ADD PRIMARY KEY (${newPk.map(quoteIdent).join(', ')})`);
+  /** Drops the primary key when it changes; true when the table was left distributed randomly (Greenplum). */
+  private dropPrimaryKey(key: KeyChange): boolean {
+    if (key.rebuild && key.oldPk.length > 0) this.alter(`DROP CONSTRAINT ${quoteIdent(pkConstraintName(this.table))}`);
+    if (key.rebuild && key.distributionTouched) {
+      const clause = this.dialect.setDistribution([]);
+      if (clause) {
+        this.alter(clause);
+        return true;
+      }
+    }
+    return false;
   }
-  for (const i of newIdx) {
-    const s = newSql.get(i)!;
-    if (s.sql !== null && keptSql.has(s.sql)) continue;
-    if (s.note) notes.push(s.note);
-    if (s.sql !== null) statements.push(s.sql);
+
+  /** Renamed columns, via temporary names when names are swapped. */
+  private renameColumns(): void {
+    const naming = this.naming;
+    const moves = this.survivors
+      .map((s) => ({ from: naming.name(s.before.name), to: naming.name(s.after.name) }))
+      .filter((m) => m.from !== m.to);
+    const taken = new Set(this.survivors.map((s) => naming.name(s.before.name)));
+    if (moves.some((m) => taken.has(m.to))) {
+      moves.forEach((m, k) => this.alter(`RENAME COLUMN ${quoteIdent(m.from)} TO ${quoteIdent(`_my2pg_tmp_${k}`)}`));
+      moves.forEach((m, k) => this.alter(`RENAME COLUMN ${quoteIdent(`_my2pg_tmp_${k}`)} TO ${quoteIdent(m.to)}`));
+    } else {
+      for (const m of moves) this.alter(`RENAME COLUMN ${quoteIdent(m.from)} TO ${quoteIdent(m.to)}`);
+    }
   }
-  return { statements, notes };
+
+  /** Added columns, at the end; existing rows of a NOT NULL column get the type's implicit value. */
+  private addColumns(): void {
+    const { def, notes } = this;
+    const lastSurvivor = Math.max(-1, ...this.survivors.map((s) => def.columns.indexOf(s.after)));
+    for (const c of this.added) {
+      const { type, overridden } = this.typeOf(def, c);
+      const name = quoteIdent(this.naming.name(c.name));
+      const d = pgDefault(c, type, overridden);
+      if (d.note) notes.push(d.note);
+      const withDefault = d.sql !== null ? ` DEFAULT ${d.sql}` : '';
+      const fill = !c.nullable && d.sql === null ? implicitDefault(c, type, overridden) : null;
+      if (fill !== null) {
+        // MySQL gives existing rows the type's implicit value; Postgres needs it as a default.
+        this.alter(`ADD COLUMN ${name} ${type} DEFAULT ${fill} NOT NULL`);
+        this.alter(`ALTER COLUMN ${name} DROP DEFAULT`);
+      } else {
+        this.alter(`ADD COLUMN ${name} ${type}${withDefault}${c.nullable ? '' : ' NOT NULL'}`);
+      }
+      if (c.autoIncrement) notes.push(`column ${c.name}: MySQL numbered existing rows itself (AUTO_INCREMENT); they get ${fill ?? 'no value'} here until bootstrapped again`);
+      else if (fill !== null && d.note) notes.push(`column ${c.name}: existing rows get ${fill}, not MySQL's computed default`);
+      if (def.columns.indexOf(c) < lastSurvivor) notes.push(`column ${c.name}: appended at the end in Postgres (MySQL position ${def.columns.indexOf(c) + 1})`);
+    }
+  }
+
+  /** Changed columns: type (with USING), NOT NULL, DEFAULT. */
+  private changeColumns(): void {
+    const { old, def, notes } = this;
+    for (const s of this.survivors) {
+      const name = quoteIdent(this.naming.name(s.after.name));
+      const before = this.typeOf(old, s.before);
+      const after = this.typeOf(def, s.after);
+      const oldDefault = pgDefault(s.before, before.type, before.overridden);
+      const newDefault = pgDefault(s.after, after.type, after.overridden);
+      const retyped = before.type !== after.type;
+      if (retyped) {
+        if (oldDefault.sql !== null) this.alter(`ALTER COLUMN ${name} DROP DEFAULT`);
+        this.alter(`ALTER COLUMN ${name} TYPE ${after.type} USING ${usingExpression(name, before.type, after.type, { from: s.before.values, to: s.after.values })}`);
+        if (before.type.startsWith('timestamp') && after.type.startsWith('timestamp') && before.type.endsWith('with time zone') !== after.type.endsWith('with time zone')) {
+          notes.push(`column ${s.after.name}: DATETIME/TIMESTAMP conversion used the Postgres session time zone`);
+        }
+      }
+      if (s.before.nullable && !s.after.nullable) {
+        const fill = implicitDefault(s.after, after.type, after.overridden);
+        if (fill !== null) this.statements.push(`UPDATE ${this.q} SET ${name} = ${fill} WHERE ${name} IS NULL`);
+        this.alter(`ALTER COLUMN ${name} SET NOT NULL`);
+      } else if (!s.before.nullable && s.after.nullable) {
+        this.alter(`ALTER COLUMN ${name} DROP NOT NULL`);
+      }
+      if (retyped ? newDefault.sql !== null : oldDefault.sql !== newDefault.sql) {
+        this.alter(newDefault.sql !== null ? `ALTER COLUMN ${name} SET DEFAULT ${newDefault.sql}` : `ALTER COLUMN ${name} DROP DEFAULT`);
+      }
+      if (newDefault.note && (retyped || s.before.default !== s.after.default || s.before.defaultKind !== s.after.defaultKind)) notes.push(newDefault.note);
+    }
+  }
+
+  /** FIRST/AFTER moved columns: Postgres keeps its order, which a note says. */
+  private noteColumnOrder(): void {
+    const order = (cols: string[]) => cols.filter((n) => this.survivors.some((s) => s.after.name === n)).join('\u0000');
+    if (order(this.oldRenamed.columns.map((c) => c.name)) !== order(this.def.columns.map((c) => c.name))) {
+      this.notes.push('column order changed in MySQL (FIRST/AFTER); Postgres keeps its order');
+    }
+  }
+
+  /** The new primary key (Greenplum: distributed by it first). */
+  private addPrimaryKey(key: KeyChange, randomly: boolean): void {
+    if (!key.rebuild) return;
+    const clause = this.dialect.setDistribution(key.newPk);
+    if (clause && !(randomly && key.newPk.length === 0)) this.alter(clause);
+    if (key.newPk.length > 0) this.alter(`ADD PRIMARY KEY (${key.newPk.map(quoteIdent).join(', ')})`);
+  }
+
+  /** The indexes of `def` that do not exist yet. */
+  private createIndexes({ newIdx, newSql, keptSql }: IndexPlan): void {
+    for (const i of newIdx) {
+      const s = newSql.get(i)!;
+      if (s.sql !== null && keptSql.has(s.sql)) continue;
+      if (s.note) this.notes.push(s.note);
+      if (s.sql !== null) this.statements.push(s.sql);
+    }
+  }
 }
 
 function renameTable(old: TableSchema, def: TableSchema, dialect: Dialect, naming: Naming, options: TranslateOptions, out: string[]): void {

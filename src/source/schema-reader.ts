@@ -142,6 +142,12 @@ export async function listDatabases(conn: Connection): Promise<string[]> {
   return (rows as Array<{ name: string }>).map((r) => r.name);
 }
 
+/** The default character set of a database (null when unknown). */
+export async function databaseCharset(conn: Connection, database: string): Promise<string | null> {
+  const [rows] = await conn.query('SELECT DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+  return (rows as Array<{ cs: string }>)[0]?.cs ?? null;
+}
+
 function toColumnDef(r: ColumnRow): ColumnDef {
   const type = r.DATA_TYPE.toLowerCase();
   const columnType = r.COLUMN_TYPE.toLowerCase();
