@@ -40,6 +40,44 @@ export async function waitForCaptureStreaming(proc: My2pgProcess, sourceUrl = my
   }
 }
 
+/** The value of `--name` on the process's command line. */
+function flag(proc: My2pgProcess, name: string): string | undefined {
+  const args = proc.child.spawnargs;
+  const at = args.lastIndexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+/**
+ * For `my2pg run`: waits until it streams the binlog (waitForCaptureStreaming) and its first-start
+ * copy, if it has one, is done. That copy lists the tables only after the stream has a position,
+ * and may list one created after it (it also copies it, and a DDL on it meanwhile fails the
+ * copy): a table created once this returns reaches the replica through the binlog only. Source,
+ * replica and stream are the process's own (--source, --target, --kafka/--group).
+ */
+export async function waitForRunStreaming(proc: My2pgProcess, timeoutMs = 60_000): Promise<void> {
+  const source = flag(proc, 'source') ?? mysqlUrl();
+  const target = flag(proc, 'target');
+  if (!target) throw new Error('waitForRunStreaming: the process has no --target');
+  const stream = flag(proc, 'kafka') ? `kafka:${flag(proc, 'group') ?? 'my2pg'}` : 'binlog';
+  await waitForCaptureStreaming(proc, source, timeoutMs);
+  const client = pgClient(target);
+  await client.connect();
+  try {
+    await waitForState(
+      `the first-start copy of stream ${stream} to be done (or none)`,
+      async () => {
+        assertRunning(proc);
+        const r = await client.query<{ state: string }>('SELECT state FROM _my2pg.initial_bootstraps WHERE stream = $1', [stream]);
+        return r.rows[0]?.state ?? null;
+      },
+      (state) => state === null || state === 'done',
+      { timeoutMs, show: (state) => `state ${state}; the process's log ends:\n${logTail(proc)}` },
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Waits until the process's apply stage holds its connection to the replica (application_name
  * `my2pg apply`): apply has started, it migrates the control schema and reads its positions next.
