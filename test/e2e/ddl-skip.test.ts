@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { mysqlUrl } from '../harness/servers.js';
-import { waitForCaptureStreaming } from '../harness/waits.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -14,7 +14,7 @@ test('an unparseable DDL stops capture with its position and fingerprint; ddl_sk
   const q = (sql: string, params: unknown[] = []) => f.conn.query(sql.replace(/\bT\b/g, `\`${f.db}\`.sv`), params);
   const args = ['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId];
   let proc = start(args);
-  await waitForCaptureStreaming(proc);
+  await waitForRunStreaming(proc);
   await q('CREATE TABLE T (id INT PRIMARY KEY, a INT)');
   await q('INSERT INTO T VALUES (1, 1), (2, 2)');
   await assertReplicaConverges(f, ['sv']);
@@ -42,6 +42,6 @@ test('an unparseable DDL stops capture with its position and fingerprint; ddl_sk
 
   // The position works as well as the fingerprint (validated at start).
   proc = start([...args, '--ddl-skip', `${stop[1]},${stop[2]}`]);
-  await waitForCaptureStreaming(proc);
+  await waitForRunStreaming(proc);
   await proc.kill();
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture, waitForPartialApply } from '../harness/pipeline.js';
 import { mysqlUrl } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
-import { waitForCaptureStreaming } from '../harness/waits.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -14,7 +14,7 @@ test('my2pg run survives SIGKILL and converges', { timeout: 600_000 }, async () 
   const f = fixture();
   const run = () => start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--batch-max-rows', '1000']);
   let proc = run();
-  await waitForCaptureStreaming(proc);
+  await waitForRunStreaming(proc);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 11);
   for (let i = 0; i < 200; i++) await w.step();

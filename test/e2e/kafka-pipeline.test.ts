@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { openTopicReader } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture, waitForPartialApply } from '../harness/pipeline.js';
 import { kafkaBrokers, mysqlUrl, randomSuffix } from '../harness/servers.js';
-import { waitForCaptureStreaming } from '../harness/waits.js';
+import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
 
 const { fixture, start } = usePipelineFixture();
@@ -63,7 +63,7 @@ test('my2pg run --kafka runs both stages in one process', { timeout: 300_000 }, 
     'run', '--source', mysqlUrl(), '--target', f.pg.url, '--kafka', kafkaBrokers(), '--topic', topic,
     '--include', f.db, '--server-id', f.serverId, '--client-id', topic, '--group', `g_${topic}`,
   ]);
-  await waitForCaptureStreaming(run);
+  await waitForRunStreaming(run);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 3);
   for (let i = 0; i < 200; i++) await w.step();
