@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { TYPE_CASES } from '../fixtures/golden-types.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { mysqlUrl, pgClient, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 let proc: My2pgProcess | null = null;
@@ -41,7 +42,7 @@ const ROWS = [
 test('every type replicates with its value', { timeout: 180_000 }, async () => {
   const f = fixture();
   proc = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId]);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc!.log()), 60_000);
+  await waitForRunStreaming(proc);
   // A server in a non-UTC zone: TIMESTAMP must still arrive as the same instant.
   await f.conn.query("SET time_zone = '+05:30'");
   await f.conn.query(`CREATE TABLE \`${f.db}\`.all_types (${COLUMNS}) CHARACTER SET utf8mb4`);

@@ -7,6 +7,7 @@ import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { readTopicMessages } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, waitFor } from '../harness/servers.js';
+import { waitForCaptureStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -16,7 +17,7 @@ test('invalid messages go to the dead letters and apply keeps going', { timeout:
   const common = ['--kafka', kafkaBrokers(), '--topic', topic];
   const cap = start(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
   const app = start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, ...common]);
-  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await waitForCaptureStreaming(cap);
   await f.conn.query(`CREATE TABLE \`${f.db}\`.t (id INT PRIMARY KEY)`);
   await f.conn.query(`INSERT INTO \`${f.db}\`.t VALUES (1)`);
 

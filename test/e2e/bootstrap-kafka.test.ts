@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { readTopic, readTopicMessages } from '../harness/kafka-reader.js';
 import { usePipelineFixture } from '../harness/pipeline.js';
-import { createPgDatabase, kafkaBrokers, mysqlUrl, pgClient, randomSuffix, redisUrl, waitFor } from '../harness/servers.js';
+import { createPgDatabase, kafkaBrokers, mysqlUrl, pgClient, randomSuffix, redisUrl } from '../harness/servers.js';
+import { waitForBootstrapWorker, waitForCaptureStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -110,7 +111,7 @@ test('bootstrap-insert events go to the partition capture\'s events of the same 
   await createTopic(topic, 6);
   const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '2', '--kafka-partition-hash', 'murmur3', '--producer-partition-by', 'primary_key'];
   const cap = start(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
-  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await waitForCaptureStreaming(cap);
   await f.conn.query(`CREATE TABLE \`${f.db}\`.parts (id INT PRIMARY KEY, v VARCHAR(20))`);
   await f.conn.query(`INSERT INTO \`${f.db}\`.parts SELECT seq, CONCAT('v', seq) FROM \`${f.db}\`.seq_1_to_60`);
   await readTopic(topic, (vs) => vs.filter((v) => v.includes('"type":"insert"')).length >= 60, 60_000);
@@ -143,7 +144,7 @@ test('chunks copied by a `bootstrap --worker` publish their events too', { timeo
     await f.conn.query(`INSERT INTO \`${f.db}\`.helped SELECT seq, CONCAT('v', seq) FROM \`${f.db}\`.seq_1_to_3000`);
     const common = ['--source', mysqlUrl(), '--target', replica.url, '--kafka', kafkaBrokers(), '--topic', topic, '--redis', redisUrl(), '--bootstrap-queue', queue];
     const helper = start(['bootstrap', '--worker', ...common, '--bootstrap-concurrency', '1']);
-    await waitFor('the worker to wait for chunks', async () => /waiting for chunks/.test(helper.log()), 30_000);
+    await waitForBootstrapWorker(helper, queue, redisUrl());
     // The coordinator copies nothing itself: every chunk goes through the worker.
     const main = start(['bootstrap', ...common, '--include', `${f.db}.helped`, '--bootstrap-chunk-rows', '500', '--bootstrap-concurrency', '0']);
     assert.equal(await main.exited, 0, main.log());

@@ -8,9 +8,10 @@ import type mysql from 'mysql2/promise';
 import { publishedData, TYPE_CASES } from '../fixtures/golden-types.js';
 import { readTopic } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, redisUrl, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, redisUrl, waitFor, waitForState, type My2pgProcess } from '../harness/servers.js';
 import { rng } from '../harness/workload.js';
 import { createBigTable } from '../harness/big-table.js';
+import { waitForBootstrapWorker, waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -57,6 +58,18 @@ async function bootstrapState(url: string, db: string, table: string): Promise<{
   }
 }
 
+/** The state of `run`'s first-start copy of the embedded stream, or null. */
+async function initialBootstrapState(url: string): Promise<string | null> {
+  const client = pgClient(url);
+  await client.connect();
+  try {
+    const r = await client.query("SELECT state FROM _my2pg.initial_bootstraps WHERE stream = 'binlog'").catch(() => ({ rows: [] }));
+    return r.rows[0]?.state ?? null;
+  } finally {
+    await client.end();
+  }
+}
+
 test('run bootstraps 1M existing rows on first start while a workload writes, and ends equal', { timeout: 600_000 }, async () => {
   const f = fixture();
   await createBigTable(f.conn, f.db, BIG_ROWS);
@@ -69,7 +82,7 @@ test('run bootstraps 1M existing rows on first start while a workload writes, an
     console.log(`# workload statements during the bootstrap: ${await workload.stop()}`);
     await writer.end();
   }
-  await waitFor('the bootstrap to log its end', async () => /bootstrap complete/.test(proc.log()), 10_000);
+  await waitForState('the first-start copy to be recorded as done', () => initialBootstrapState(f.pg.url), (state) => state === 'done', { timeoutMs: 10_000 });
   await assertReplicaConverges(f, ['big'], 120_000);
   await proc.kill();
 });
@@ -86,7 +99,7 @@ test('a bootstrap killed mid-copy resumes at the next unfinished chunk and ends 
     await createBigTable(f.conn, f.db, BIG_ROWS);
     // The stream first (no automatic bootstrap), then the bootstrap command beside it.
     stream = start(['run', '--source', mysqlUrl(), '--target', replica.url, '--include', f.db, '--server-id', String(Number(f.serverId) + 1), '--initial-bootstrap', 'false']);
-    await waitFor('run to start streaming', async () => /published the schema snapshot/.test(stream!.log()), 60_000);
+    await waitForRunStreaming(stream);
     workload = startWorkload(writer, f.db, 11);
     const args = ['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.big`, '--bootstrap-chunk-rows', '25000'];
     const first = start(args);
@@ -123,7 +136,7 @@ test('two bullmq workers share one table\'s chunks', { timeout: 300_000 }, async
     await f.conn.query(`INSERT INTO \`${f.db}\`.shared SELECT seq DIV 4, CONCAT('k', seq % 4), seq / 3 FROM \`${f.db}\`.seq_1_to_60000`);
     const common = ['--source', mysqlUrl(), '--target', replica.url, '--redis', redisUrl(), '--bootstrap-queue', queue, '--bootstrap-concurrency', '1'];
     const helper = start(['bootstrap', '--worker', ...common]);
-    await waitFor('the worker to wait for chunks', async () => /waiting for chunks/.test(helper.log()), 30_000);
+    await waitForBootstrapWorker(helper, queue, redisUrl());
     const main = start(['bootstrap', ...common, '--include', `${f.db}.shared`, '--bootstrap-chunk-rows', '2000']);
     assert.equal(await main.exited, 0, main.log());
     await helper.kill();
@@ -148,7 +161,7 @@ test('the type corpus reads the same through bootstrap (with and without Kafka) 
   const topic = `boot_${randomSuffix()}`;
   try {
     const proc = start(['run', '--source', mysqlUrl(), '--target', streamed.url, '--include', `${f.db}./^g_/`, '--server-id', String(Number(f.serverId) + 2)]);
-    await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+    await waitForRunStreaming(proc);
     await f.conn.query("SET time_zone = '+05:30', sql_mode = ''");
     const tables = TYPE_CASES.map((c) => `g_${c.name}`);
     for (const c of TYPE_CASES) {

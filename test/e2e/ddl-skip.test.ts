@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { mysqlUrl, waitFor } from '../harness/servers.js';
+import { mysqlUrl } from '../harness/servers.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -13,7 +14,7 @@ test('an unparseable DDL stops capture with its position and fingerprint; ddl_sk
   const q = (sql: string, params: unknown[] = []) => f.conn.query(sql.replace(/\bT\b/g, `\`${f.db}\`.sv`), params);
   const args = ['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId];
   let proc = start(args);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await waitForRunStreaming(proc);
   await q('CREATE TABLE T (id INT PRIMARY KEY, a INT)');
   await q('INSERT INTO T VALUES (1, 1), (2, 2)');
   await assertReplicaConverges(f, ['sv']);
@@ -41,6 +42,6 @@ test('an unparseable DDL stops capture with its position and fingerprint; ddl_sk
 
   // The position works as well as the fingerprint (validated at start).
   proc = start([...args, '--ddl-skip', `${stop[1]},${stop[2]}`]);
-  await waitFor('run to resume', async () => /capture resuming/.test(proc.log()), 60_000);
+  await waitForRunStreaming(proc);
   await proc.kill();
 });

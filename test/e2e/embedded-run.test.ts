@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture, waitForPartialApply } from '../harness/pipeline.js';
-import { mysqlUrl, waitFor } from '../harness/servers.js';
+import { mysqlUrl } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -13,7 +14,7 @@ test('my2pg run survives SIGKILL and converges', { timeout: 600_000 }, async () 
   const f = fixture();
   const run = () => start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--batch-max-rows', '1000']);
   let proc = run();
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await waitForRunStreaming(proc);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 11);
   for (let i = 0; i < 200; i++) await w.step();

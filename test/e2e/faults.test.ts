@@ -13,6 +13,7 @@ import { assertReplicaConverges, type PipelineFixture } from '../harness/pipelin
 import { startPrivatePostgres, startScriptServer, type CrashableServer } from '../harness/outages.js';
 import { mysqlConnection, pgClient, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
+import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
 
 let mariadb: CrashableServer;
 let kafka: CrashableServer;
@@ -119,7 +120,7 @@ test('capture and apply over Kafka ride out Kafka, Postgres and MariaDB outages'
   const common = ['--kafka', kafka.url, '--topic', topic];
   const cap = start(['capture', '--source', mariadb.url, '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
   const app = start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, ...common]);
-  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 90_000);
+  await waitForCaptureStreaming(cap, mariadb.url, 90_000);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 21);
   for (let i = 0; i < 100; i++) await w.step();
@@ -158,7 +159,7 @@ test('capture and apply over Kafka ride out Kafka, Postgres and MariaDB outages'
 test('run without Kafka rides out Postgres and MariaDB outages', { timeout: 600_000 }, async () => {
   const f = await fixture();
   const run = start(['run', '--source', mariadb.url, '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId]);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(run.log()), 90_000);
+  await waitForRunStreaming(run, 90_000);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 22);
   for (let i = 0; i < 100; i++) await w.step();
@@ -194,7 +195,7 @@ test('capture and apply started while the Kafka broker is down wait for it', { t
   );
   assert.equal(cap.child.exitCode, null, `capture gave up on the broker:\n${cap.log()}`);
   await kafka.restart();
-  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 120_000).catch((err: Error) => assert.fail(`${err.message}\n${cap.log()}`));
+  await waitForCaptureStreaming(cap, mariadb.url, 120_000);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 24);
   for (let i = 0; i < 50; i++) await w.step();

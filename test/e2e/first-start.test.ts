@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, waitFor } from '../harness/servers.js';
+import { kafkaBrokers, logTail, mysqlUrl, pgClient, randomSuffix, waitFor, waitForState } from '../harness/servers.js';
+import { waitForCaptureStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -22,10 +23,18 @@ for (const kafka of [false, true]) {
     await client.query('DROP SCHEMA IF EXISTS _my2pg CASCADE');
     await client.query(`DROP SCHEMA IF EXISTS "${f.db}" CASCADE`);
     const proc = start(args);
-    await waitFor('apply to start', async () => /apply started/.test(proc.log()), 60_000, 10);
+    // The first start is recorded before the stages run; the table comes right after.
+    const stream = kafka ? `kafka:g_${topic}` : 'binlog';
+    await waitForState(
+      'run to record its first start',
+      async () => (await client.query('SELECT state FROM _my2pg.initial_bootstraps WHERE stream = $1', [stream]).catch(() => ({ rows: [] }))).rows,
+      (rows) => rows.length === 1,
+      { timeoutMs: 60_000, everyMs: 10, show: () => `no first start of ${stream} in _my2pg.initial_bootstraps; the log ends:\n${logTail(proc)}` },
+    );
     await f.conn.query(`CREATE TABLE \`${f.db}\`.${table} (id INT PRIMARY KEY, v VARCHAR(10))`);
     await f.conn.query(`INSERT INTO \`${f.db}\`.${table} VALUES (1, 'one'), (2, 'two')`);
-    await waitFor('capture to fix its start', async () => /capture starting/.test(proc.log()), 60_000, 10);
+    // Streaming: capture has fixed its start position.
+    await waitForCaptureStreaming(proc);
     await f.conn.query(`INSERT INTO \`${f.db}\`.${table} VALUES (3, 'three')`);
     await assertReplicaConverges(f, [table], 60_000);
     await waitFor('the first-start copy to be done', async () => (await client.query("SELECT 1 FROM _my2pg.initial_bootstraps WHERE state = 'done'")).rows.length === 1, 60_000);

@@ -8,8 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { readTopic } from '../harness/kafka-reader.js';
+import { publishedThrough, readTopic } from '../harness/kafka-reader.js';
 import { kafkaBrokers, mysqlConnection, randomSuffix, REPO_ROOT, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { sourcePosition, waitForCaptureStreaming } from '../harness/waits.js';
 
 const dirs: string[] = [];
 const running: My2pgProcess[] = [];
@@ -47,7 +48,7 @@ test('capture resumes by GTID on the replica after a failover', { timeout: 300_0
     const inserts = (values: string[]) => values.map((v) => JSON.parse(v)).filter((e) => e.type === 'insert').map((e) => e.data.id as number);
 
     let cap = capture(primaryUrl);
-    await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()));
+    await waitForCaptureStreaming(cap, primaryUrl);
     await primary.query('CREATE DATABASE shop');
     await primary.query('CREATE TABLE shop.t (id INT PRIMARY KEY)');
     for (let id = 1; id <= 20; id++) await primary.query('INSERT INTO shop.t VALUES (?)', [id]);
@@ -64,7 +65,9 @@ test('capture resumes by GTID on the replica after a failover', { timeout: 300_0
     for (let id = 41; id <= 50; id++) await replica.query('INSERT INTO shop.t VALUES (?)', [id]);
 
     cap = capture(replicaUrl);
-    const ids = inserts(await readTopic(topic, (v) => inserts(v).length >= 50));
+    // Everything the replica holds is published once a heartbeat at its end is on the topic.
+    const end = await sourcePosition(replica);
+    const ids = inserts(await readTopic(topic, (v) => inserts(v).length >= 50 && publishedThrough(v, end)));
     assert.deepEqual([...ids].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1), 'every row exactly once');
     assert.match(cap.log(), /"gtid":"0-1-\d+".*"msg":"capture resuming"/);
     await cap.kill();

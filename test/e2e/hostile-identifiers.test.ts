@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { mysqlUrl, waitFor } from '../harness/servers.js';
+import { mysqlUrl } from '../harness/servers.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -13,7 +14,7 @@ test('hostile names replicate', { timeout: 120_000 }, async () => {
   const f = fixture();
   const weirdDb = `${f.db} Wéird "Db"`;
   const proc = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', `${f.db},${weirdDb}`, '--server-id', f.serverId]);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await waitForRunStreaming(proc);
   const tables = ['select', 'my table; drop table x', "it's \"quoted\"", 'back`tick', 'MixedCase'];
   const cols = ['order', 'a column', "o'brien", 'semi;colon', 'back`tick', '"dq"', 'Group'];
   for (const t of tables) {

@@ -3,8 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { openTopicReader } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture, waitForPartialApply } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, waitFor } from '../harness/servers.js';
+import { kafkaBrokers, mysqlUrl, randomSuffix } from '../harness/servers.js';
+import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
 
 const { fixture, start } = usePipelineFixture();
@@ -18,17 +20,24 @@ test('replica equals the source after SIGKILL of capture and of apply', { timeou
 
   let cap = capture();
   let app = apply();
-  await waitFor('capture to start streaming', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await waitForCaptureStreaming(cap);
 
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 7);
   for (let i = 0; i < 150; i++) await w.step();
-  const [[{ n }]] = (await f.conn.query(`SELECT count(*) AS n FROM \`${f.db}\`.order_items`)) as unknown as [[{ n: string }]];
+  const [[{ n, last }]] = (await f.conn.query(`SELECT count(*) AS n, max(order_id) AS last FROM \`${f.db}\`.order_items`)) as unknown as [[{ n: string; last: string }]];
+  const written = await openTopicReader(topic, { readUncommitted: true });
   await w.bigTransaction(20_000);
 
-  // Kill capture while it reads or publishes the big transaction, and restart it.
-  await sleep(200);
+  // Kill capture while it publishes the big transaction (the topic has some of its rows, not all), and restart it.
+  const inBig = (v: string) => v.includes('"table":"order_items","type":"insert"') && JSON.parse(v).data.order_id > Number(last);
+  await written.until('capture to publish part of the big transaction', (ms) => {
+    const k = ms.filter((m) => inBig(m.value)).length;
+    return k > 0 && k < 20_000;
+  }, 60_000, 10);
   assert.equal(await cap.kill('SIGKILL'), null);
+  await written.close();
+  console.log(`# capture killed with ${written.messages.filter((m) => inBig(m.value)).length} of the 20000 rows on the topic`);
   cap = capture();
 
   // Kill apply while the big transaction is half applied, keep writing, restart it.
@@ -54,7 +63,7 @@ test('my2pg run --kafka runs both stages in one process', { timeout: 300_000 }, 
     'run', '--source', mysqlUrl(), '--target', f.pg.url, '--kafka', kafkaBrokers(), '--topic', topic,
     '--include', f.db, '--server-id', f.serverId, '--client-id', topic, '--group', `g_${topic}`,
   ]);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(run.log()), 60_000);
+  await waitForRunStreaming(run);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 3);
   for (let i = 0; i < 200; i++) await w.step();

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { mysqlUrl, sleep, startMy2pg, waitFor } from '../harness/servers.js';
+import { mysqlUrl, sleep, startMy2pg } from '../harness/servers.js';
+import { waitForApplyConnected, waitForCheckpoint } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 const runArgs = () => {
@@ -15,7 +16,8 @@ const runArgs = () => {
 
 test('SIGTERM reaches the CLI on its worker thread: it stops cleanly with exit code 0', { timeout: 120_000 }, async () => {
   const proc = start(runArgs());
-  await waitFor('run to apply the schema snapshot', async () => /"msg":"applied DDL"/.test(proc.log()), 60_000);
+  // The schema snapshot applied: its position is committed in the replica.
+  await waitForCheckpoint(proc, fixture().pg.url, 'binlog');
   assert.equal(await proc.kill('SIGTERM'), 0);
   assert.match(proc.log(), /"signal":"SIGTERM","msg":"stopping"/);
 });
@@ -55,10 +57,10 @@ test('SIGTERM while run applies its first batches exits 0 every time, and nothin
   try {
     for (const delayMs of [0, 50, 100, 200, 300, 500, 800]) {
       const proc = start(args);
-      await waitFor('apply to start', async () => /"msg":"apply started"/.test(proc.log()), 60_000, 20);
+      await waitForApplyConnected(proc, f.pg.url);
       await sleep(delayMs);
       const code = await proc.kill('SIGTERM');
-      assert.equal(code, 0, `SIGTERM ${delayMs} ms after apply started: exit code ${code}\n${proc.log()}`);
+      assert.equal(code, 0, `SIGTERM ${delayMs} ms after apply connected: exit code ${code}\n${proc.log()}`);
     }
   } finally {
     writing = false;

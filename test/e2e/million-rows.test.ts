@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { usePipelineFixture } from '../harness/pipeline.js';
 import { mysqlUrl, pgClient, waitFor } from '../harness/servers.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 const ROWS = 1_000_000;
@@ -13,7 +14,7 @@ const CHUNK = 100_000;
 test('1M rows of BIGINT UNSIGNED and DECIMAL(65,30) arrive exactly', { timeout: 900_000 }, async () => {
   const f = fixture();
   const run = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId]);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(run.log()), 60_000);
+  await waitForRunStreaming(run);
   await f.conn.query(`CREATE TABLE \`${f.db}\`.big (id INT PRIMARY KEY, u BIGINT UNSIGNED, d DECIMAL(65,30), n DECIMAL(65,30))`);
   for (let from = 1; from <= ROWS; from += CHUNK) {
     await f.conn.query(

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, sleep, waitFor } from '../harness/servers.js';
+import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
+import { consumerGroup, waitForCaptureStreaming, waitForConsumerGroup } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 const EXTRA = ['s0', 's1', 's2', 's3', 's4', 's5'];
@@ -22,7 +23,7 @@ test('three apply processes share 6 partitions; one killed, one joining: the rep
   const apply = () => start(['apply', '--target', f.pg.url, '--group', group, '--batch-max-rows', '500', ...common]);
   const applies = [apply(), apply(), apply()];
   const cap = start(['capture', '--source', mysqlUrl(), '--include', f.db, '--client-id', topic, '--producer-partition-by', 'table', ...common]);
-  await waitFor('capture to start streaming', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await waitForCaptureStreaming(cap);
 
   const w = new Workload(f.conn, f.db, 23);
   let id = 0;
@@ -35,8 +36,10 @@ test('three apply processes share 6 partitions; one killed, one joining: the rep
   // One apply dies mid-stream; its partitions move to the others, and a new one joins.
   assert.equal(await applies[1].kill('SIGKILL'), null);
   for (let i = 0; i < 200; i++) await step();
+  const before = new Set((await consumerGroup(group)).members.map((m) => m.memberId));
   applies.push(apply());
-  await sleep(3000);
+  // The new one has joined: the group settled with a member it did not have, holding partitions.
+  await waitForConsumerGroup('the new apply to be assigned partitions', group, (members) => members.some((m) => !before.has(m.memberId) && m.partitions.length > 0));
   for (let i = 0; i < 300; i++) await step();
 
   await assertReplicaConverges(f, [...WORKLOAD_TABLES, ...EXTRA], 120_000).catch((err: Error) => {

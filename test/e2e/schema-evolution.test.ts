@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { mysqlConnection, mysqlUrl, sleep, waitFor } from '../harness/servers.js';
+import { mysqlConnection, mysqlUrl, waitFor } from '../harness/servers.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -13,7 +14,7 @@ test('DDL interleaved with DML leaves the replica equal to the source', { timeou
   const f = fixture();
   const q = (sql: string, params: unknown[] = []) => f.conn.query(sql.replace(/\bdb\./g, `\`${f.db}\`.`), params);
   const proc = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId, '--batch-max-rows', '500']);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await waitForRunStreaming(proc);
   await q('CREATE TABLE db.a (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20), n INT NOT NULL)');
   await q('CREATE TABLE db.b (id INT PRIMARY KEY, w INT NOT NULL DEFAULT 0, x VARCHAR(10))');
   await q('CREATE TABLE db.c (id INT PRIMARY KEY, w INT NOT NULL DEFAULT 0, x VARCHAR(10), note TEXT)');
@@ -78,6 +79,5 @@ test('DDL interleaved with DML leaves the replica equal to the source', { timeou
   await assertReplicaConverges(f, ['a', 'b', 'c', 'd', 'geo']);
   assert.equal(proc.child.exitCode, null, `run died:\n${proc.log()}`);
   assert.doesNotMatch(proc.log(), /table stopped/);
-  await sleep(10);
   await proc.kill();
 });

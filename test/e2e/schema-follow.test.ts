@@ -11,6 +11,7 @@ import { Naming } from '../../src/target/naming.js';
 import { usePipelineFixture } from '../harness/pipeline.js';
 import { mysqlUrl, pgClient, waitFor } from '../harness/servers.js';
 import { rng } from '../harness/workload.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -87,7 +88,7 @@ test('after a long random DDL sequence the replica catalog equals the translatio
   // Tables created after the start come through the binlog (an initial bootstrap racing the
   // DDL is a different subject).
   const proc = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db, '--server-id', f.serverId]);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await waitForRunStreaming(proc);
   for (let i = 0; i < 4; i++) await f.conn.query(`CREATE TABLE t${i} (id INT PRIMARY KEY, a VARCHAR(10), b INT NOT NULL DEFAULT 3)`);
 
   let applied = 0;

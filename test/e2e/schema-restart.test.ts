@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readTopic } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, randomSuffix, waitFor } from '../harness/servers.js';
+import { kafkaBrokers, mysqlUrl, randomSuffix } from '../harness/servers.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -22,7 +23,7 @@ async function restartBehindDdl(mode: 'kafka' | 'embedded'): Promise<void> {
   const q = (sql: string, params: unknown[] = []) => f.conn.query(sql.replace(/\bT\b/g, `\`${f.db}\`.\`${table}\``), params);
 
   let proc = start(args);
-  await waitFor('run to start streaming', async () => /published the schema snapshot/.test(proc.log()), 60_000);
+  await waitForRunStreaming(proc);
   await q('CREATE TABLE T (id INT PRIMARY KEY, a INT, j JSON)');
   for (let id = 1; id <= 5; id++) await q('INSERT INTO T VALUES (?, ?, ?)', [id, id, `{"k":${id}}`]);
   await assertReplicaConverges(f, [table]);

@@ -8,6 +8,7 @@ import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { kafkaBrokers, mysqlUrl, randomSuffix, sleep, waitFor } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
+import { waitForCaptureStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -30,7 +31,7 @@ test('apply started before capture waits for the topic; capture creates it with 
   await sleep(3000);
   assert.equal(await partitionsOf(topic), null, 'apply created the topic');
   const cap = start(['capture', '--source', mysqlUrl(), '--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '6', '--include', f.db, '--server-id', f.serverId, '--client-id', topic]);
-  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await waitForCaptureStreaming(cap);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 3);
   for (let i = 0; i < 100; i++) await w.step();
@@ -50,7 +51,7 @@ test('capture warns when the existing topic has fewer partitions than --topic-pa
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   await admin.disconnect();
   const cap = start(['capture', '--source', mysqlUrl(), '--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '6', '--include', f.db, '--server-id', f.serverId, '--client-id', topic]);
-  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await waitForCaptureStreaming(cap);
   const warning = cap.log().split('\n').find((l) => /fewer than topic_partitions/.test(l));
   assert.ok(warning, cap.log());
   assert.match(warning, /"level":40/);

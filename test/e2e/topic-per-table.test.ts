@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, randomSuffix, waitFor } from '../harness/servers.js';
+import { kafkaBrokers, mysqlUrl, randomSuffix } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
+import { waitForCaptureStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -18,7 +19,7 @@ test('per-table topics end to end', { timeout: 300_000 }, async () => {
   const common = ['--kafka', kafkaBrokers(), '--topic', template, '--topic-partitions', '2'];
   const cap = start(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', prefix, ...common]);
   const app = start(['apply', '--target', f.pg.url, '--group', `g_${prefix}`, ...common]);
-  await waitFor('capture to start', async () => /published the schema snapshot/.test(cap.log()), 60_000);
+  await waitForCaptureStreaming(cap);
   await createWorkloadTables(f.conn, f.db);
   const w = new Workload(f.conn, f.db, 5);
   for (let i = 0; i < 200; i++) await w.step();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
 import { createPgDatabase, kafkaBrokers, mysqlUrl, randomSuffix, sleep, waitFor } from '../harness/servers.js';
+import { waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 const replicas: Array<{ drop: () => Promise<void> }> = [];
@@ -29,9 +30,11 @@ test('two runs without Kafka on one source, default server_id: both keep streami
   const g = await otherReplica(f);
   const a = start(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', f.db]);
   const b = start(['run', '--source', mysqlUrl(), '--target', g.pg.url, '--include', f.db]);
-  await waitFor('both to stream', async () => /published the schema snapshot/.test(a.log()) && /published the schema snapshot/.test(b.log()), 60_000);
+  await Promise.all([waitForRunStreaming(a), waitForRunStreaming(b)]);
   await writeRows(f, 'pair', 0, 50);
-  await sleep(2000);
+  // Both have the first rows before the next ones are written: both stream, then keep streaming.
+  await assertReplicaConverges(f, ['pair'], 60_000);
+  await assertReplicaConverges(g, ['pair'], 60_000);
   await writeRows(f, 'pair', 50, 50);
   await assertReplicaConverges(f, ['pair'], 60_000);
   await assertReplicaConverges(g, ['pair'], 60_000);
@@ -50,7 +53,7 @@ test('two captures on other topics, default client_id and server_id: neither fen
     start(['run', '--source', mysqlUrl(), '--target', target, '--kafka', kafkaBrokers(), '--topic', topic, '--group', `g_${topic}`, '--include', f.db]);
   const a = run(f.pg.url, `ta_${randomSuffix()}`);
   const b = run(g.pg.url, `tb_${randomSuffix()}`);
-  await waitFor('both to stream', async () => /published the schema snapshot/.test(a.log()) && /published the schema snapshot/.test(b.log()), 60_000);
+  await Promise.all([waitForRunStreaming(a), waitForRunStreaming(b)]);
   await writeRows(f, 'duo', 0, 100);
   await assertReplicaConverges(f, ['duo'], 60_000).catch((err) => assert.fail(`${err}\n${a.log()}\n${b.log()}`));
   await assertReplicaConverges(g, ['duo'], 60_000);
@@ -63,7 +66,7 @@ test('a server_id two pipelines share is reported as such (exit 2), not as a pur
   const f = fixture();
   const [g, h] = [await otherReplica(f), await otherReplica(f)];
   const a = start(['run', '--source', mysqlUrl(), '--target', h.pg.url, '--include', f.db, '--server-id', f.serverId]);
-  await waitFor('the first to stream', async () => /published the schema snapshot/.test(a.log()), 60_000);
+  await waitForRunStreaming(a);
   const b = start(['run', '--source', mysqlUrl(), '--target', g.pg.url, '--include', f.db, '--server-id', f.serverId]);
   const code = await Promise.race([a.exited, sleep(30_000).then(() => 'still running')]);
   assert.equal(code, 2, a.log());
@@ -78,7 +81,7 @@ test('a stored position whose binlog was purged exits 5 naming the file', { time
   await f.conn.query(`CREATE TABLE IF NOT EXISTS \`${f.db}\`.gone (id INT PRIMARY KEY, v VARCHAR(10))`);
   const args = ['run', '--source', mysqlUrl(), '--target', g.pg.url, '--include', f.db, '--use-gtid', 'false'];
   const a = start(args);
-  await waitFor('it to stream', async () => /published the schema snapshot/.test(a.log()), 60_000);
+  await waitForRunStreaming(a);
   await writeRows(f, 'gone', 0, 5);
   await assertReplicaConverges(g, ['gone'], 60_000);
   await a.kill();

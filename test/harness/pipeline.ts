@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type mysql from 'mysql2/promise';
 import { tableSnapshots } from './compare.js';
-import { createPgDatabase, mysqlConnection, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from './servers.js';
+import { createPgDatabase, mysqlConnection, pgClient, randomSuffix, startMy2pg, waitFor, waitForState, type My2pgProcess } from './servers.js';
 
 export interface PipelineFixture {
   db: string;
@@ -97,18 +97,12 @@ export async function waitForPartialApply(f: PipelineFixture, table: string, exp
   const client = pgClient(f.pg.url);
   await client.connect();
   try {
-    let seen = 0;
-    await waitFor(
-      `a partial apply of ${table}`,
-      async () => {
-        const r = await client.query(`SELECT count(*) AS n FROM "${f.db}"."${table}"`).catch(() => ({ rows: [{ n: '0' }] }));
-        seen = Number(r.rows[0].n);
-        return seen > floor && seen < expected;
-      },
-      60_000,
-      5,
+    return await waitForState(
+      `a partial apply of ${table} (more than ${floor} rows, fewer than ${expected})`,
+      async () => Number((await client.query(`SELECT count(*) AS n FROM "${f.db}"."${table}"`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0].n),
+      (seen) => seen > floor && seen < expected,
+      { timeoutMs: 60_000, everyMs: 5, show: (seen) => `${seen} rows in the replica` },
     );
-    return seen;
   } finally {
     await client.end();
   }

@@ -2,7 +2,7 @@
 // a fresh Postgres database or MySQL database per test, and the my2pg process under test.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,3 +106,87 @@ export async function waitFor(what: string, cond: () => Promise<boolean>, timeou
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Thrown by a waitForState reader: stop waiting at once (the process under test has exited, say). */
+export class WaitAborted extends Error {}
+
+/**
+ * Reads `read()` every `everyMs` until `done` holds for what it returned, and returns that. On
+ * timeout it fails with what it read last (through `show`) or the error the last read threw; a
+ * WaitAborted from `read` fails it at once.
+ */
+export async function waitForState<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 60_000, everyMs = 200, show = (v: T) => JSON.stringify(v) }: { timeoutMs?: number; everyMs?: number; show?: (value: T) => string } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: { value: T } | null = null;
+  let lastErr: unknown = null;
+  for (;;) {
+    try {
+      const value = await read();
+      if (done(value)) return value;
+      last = { value };
+      lastErr = null;
+    } catch (err) {
+      if (err instanceof WaitAborted) throw new Error(`waiting for ${what}: ${err.message}`);
+      lastErr = err;
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(everyMs);
+  }
+  const saw = lastErr ? `the last read failed: ${(lastErr as Error).message}` : last ? `last saw ${show(last.value)}` : 'nothing was read';
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; ${saw}`);
+}
+
+/** Fails a wait at once (WaitAborted) when the process has exited, with the end of its log. */
+export function assertRunning(proc: My2pgProcess): void {
+  const { exitCode, signalCode } = proc.child;
+  if (exitCode === null && signalCode === null) return;
+  throw new WaitAborted(`my2pg ${proc.child.spawnargs.slice(2, 3).join('')} exited (${exitCode ?? signalCode}):\n${logTail(proc)}`);
+}
+
+/** The last lines of a process's log, for failure messages. */
+export function logTail(proc: My2pgProcess, lines = 20): string {
+  return proc.log().trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Local ports of the process's established TCP connections to `remotePort`, from /proc (Linux):
+ * what identifies its sessions in a server's list of connections.
+ */
+export function tcpPortsTo(pid: number, remotePort: number): Set<number> {
+  const sockets = new Set<string>();
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return new Set();
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) sockets.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const port = (address: string) => parseInt(address.slice(address.lastIndexOf(':') + 1), 16);
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    // sl local_address rem_address st … inode; st 01 = ESTABLISHED
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '01' && sockets.has(f[9]) && port(f[2]) === remotePort) ports.add(port(f[1]));
+    }
+  }
+  return ports;
+}

@@ -17,7 +17,7 @@ import { postgresDialect } from '../../src/target/dialect.js';
 import { Naming } from '../../src/target/naming.js';
 import { InProcessTransport } from '../../src/transport/in-process.js';
 import type { DeliveredMessage } from '../../src/transport/transport.js';
-import { createPgDatabase, pgClient } from '../harness/servers.js';
+import { createPgDatabase, pgClient, waitForState } from '../harness/servers.js';
 
 let db: Awaited<ReturnType<typeof createPgDatabase>>;
 let client: ReturnType<typeof pgClient>;
@@ -432,16 +432,25 @@ test('changes encoded ahead are used only while their inputs hold, and their los
 
 test('a schema another apply creates at the same moment fails the batch as retriable, and it applies again', async () => {
   const other = pgClient(db.url);
+  const watcher = pgClient(db.url);
   await other.connect();
+  await watcher.connect();
   try {
     await other.query('BEGIN');
     await other.query('CREATE SCHEMA race');
     const batch = tx(encodeDdlEvent({ type: 'database-create', database: 'Race', ts: 1, sql: 'CREATE DATABASE Race' }));
+    const [[applierPid]] = await rows('SELECT pg_backend_pid()');
+    let settled = false;
     const first = applier.applyBatch(batch).then(
       () => null,
       (err: unknown) => err,
+    ).finally(() => (settled = true));
+    // The batch's CREATE SCHEMA waits for the other transaction's (the lock shows in pg_locks).
+    await waitForState(
+      'the batch to wait for the other transaction',
+      async () => ({ settled, waiting: (await watcher.query('SELECT locktype FROM pg_locks WHERE pid = $1 AND NOT granted', [applierPid])).rows.map((r) => r.locktype) }),
+      (s) => s.settled || s.waiting.length > 0,
     );
-    await new Promise((r) => setTimeout(r, 300));
     await other.query('COMMIT');
     const err = await first;
     assert.ok(err instanceof My2pgError, `expected a retriable error, got ${String(err)}`);
@@ -451,5 +460,6 @@ test('a schema another apply creates at the same moment fails the batch as retri
     assert.deepEqual(await rows("SELECT count(*) FROM _my2pg.stopped_tables WHERE source_db = 'Race'"), [['0']]);
   } finally {
     await other.end();
+    await watcher.end();
   }
 });

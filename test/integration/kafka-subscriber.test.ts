@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { KafkaSubscriber } from '../../src/transport/kafka-subscriber.js';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import type { DeliveredMessage } from '../../src/transport/transport.js';
-import { kafkaBrokers, randomSuffix, sleep, waitFor } from '../harness/servers.js';
+import { kafkaBrokers, randomSuffix, sleep, waitForState } from '../harness/servers.js';
 
 test('a new topic of the template while messages are queued: nothing delivered twice, nothing lost', { timeout: 120_000 }, async () => {
   const prefix = `sub${randomSuffix()}`;
@@ -33,15 +33,17 @@ test('a new topic of the template while messages are queued: nothing delivered t
       await sub.committed(new Map(b.map((m) => [m.part, sub.positionAfter(m)])));
     }
   })();
-  // … while most messages of the first topic wait in the subscriber's queue …
-  await waitFor('the first messages', async () => got.length > 0);
-  await sleep(1000);
+  // … while most messages of the first topic wait in the subscriber's queue (a few batches taken) …
+  await waitForState('a few batches taken', async () => got.length, (n) => n >= 50);
   // … a new table's topic appears.
   const second = `${prefix}.shop_customers`;
   await admin.createTopics({ topics: [{ topic: second, numPartitions: 1 }], waitForLeaders: true });
   await producer.send({ topic: second, messages: Array.from({ length: 20 }, (_, i) => ({ value: `b${i}` })) });
-  await waitFor('the new topic\'s messages', async () => got.filter((m) => m.part.startsWith(second)).length >= 20, 30_000).catch(() => undefined);
-  // Anything delivered twice would show up by now.
+  // Every message delivered (a timeout is reported by the counts below) …
+  const distinct = () => new Set(got.map((m) => `${m.part}@${m.position}`)).size;
+  await waitForState('every message delivered', async () => distinct(), (n) => n >= 320, { timeoutMs: 30_000 }).catch(() => undefined);
+  // … and 3 s more, in which a message delivered twice would show up (nothing shows that the
+  // subscriber is done: its queue and its consumer's fetch position are its own).
   await sleep(3000);
   await sub.stop();
   await taking;
