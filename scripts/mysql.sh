@@ -5,16 +5,16 @@
 #
 #   scripts/mysql.sh start [--port N] [--dir DIR] [-- extra mysqld options...]
 #       Installs the chroot if missing (see `install`), initialises DIR/data (default: a fresh
-#       /tmp/my2pg-mysql-XXXXXX) with `mysqld --initialize-insecure` unless it already holds a
-#       data directory, starts mysqld in the background listening on 127.0.0.1:N (a free port
-#       when not given) and on the socket DIR/mysqld.sock, and waits until it accepts
-#       connections (MYSQL_START_TIMEOUT seconds, default 90). Prints exactly one line on stdout:
+#       /tmp/my2pg-mysql-XXXXXX) unless it already holds a data directory, starts mysqld in
+#       the background listening on 127.0.0.1:N (a free port when not given) and on the socket
+#       DIR/mysqld.sock, and waits until it accepts connections (MYSQL_START_TIMEOUT seconds,
+#       default 90). Prints exactly one line on stdout:
 #           mysql://root@127.0.0.1:N
 #       (user root, empty password, caching_sha2_password, over TCP) and writes DIR/mysql.env
 #       with MYSQL_PID, MYSQL_URL, MYSQL_PORT, MYSQL_SOCKET, MYSQL_DIR, MYSQL_CHROOT and
 #       MYSQL_VERSION. Options after `--` go to mysqld last, so they override the defaults below
-#       (e.g. `-- --binlog-row-image=MINIMAL`). The server log is DIR/mysqld.err, the
-#       initialisation's DIR/initialize.log. Progress goes to stderr.
+#       (e.g. `-- --binlog-row-image=MINIMAL`); they do not reach the initialisation. The server
+#       log is DIR/mysqld.err, an initialisation's DIR/initialize.log. Progress goes to stderr.
 #   scripts/mysql.sh stop [--dir DIR]
 #       Shuts the instance down (SIGTERM, i.e. a clean shutdown; SIGKILL after
 #       MYSQL_STOP_TIMEOUT seconds, default 30) and removes DIR. DIR defaults to $MYSQL_DIR.
@@ -33,6 +33,10 @@
 # renamed when complete, under a lock (flock on mysql-sid-chroot.lock), so an interrupted or
 # concurrent install leaves nothing half-made; installs debootstrap (apt-get) when missing.
 # Delete the directory to reinstall (`rm -rf --one-file-system`).
+#
+# A data directory is initialised by `mysqld --initialize-insecure` (10-20 s) the first time,
+# then kept in the cache as mysql-datadir-<hash of the mysqld version and initialisation
+# options>; later starts copy it (without auto.cnf, so each instance has its own server_uuid).
 #
 # DIR stays where it is: mysqld runs in a private mount namespace (unshare --mount) in which DIR
 # is bind-mounted at the same path inside the chroot and proc is mounted on the chroot's /proc,
@@ -227,6 +231,25 @@ server_pid() {
   is_our_server "$pid" "$1/data" || pid=""
 }
 
+# save_template DATADIR TEMPLATE: keeps a copy of the freshly initialised DATADIR (before any
+# server has run on it) as TEMPLATE, built beside it and renamed when complete. Skipped, not
+# waited for, while another start saves one.
+save_template() {
+  local src=$1 template=$2 tmp old
+  (
+    flock -n 9 || exit 0
+    [ -f "$template/.my2pg-complete" ] && exit 0
+    for old in "$template".tmp-*; do [ -e "$old" ] && rm -rf -- "$old"; done
+    tmp=$(mktemp -d "$template.tmp-XXXXXX") || exit 0
+    if cp -a -- "$src/." "$tmp/" && rm -f -- "$tmp/auto.cnf" && touch "$tmp/.my2pg-complete" &&
+        mv -T -- "$tmp" "$template"; then
+      log "kept the initialised data directory as $template"
+    else
+      rm -rf -- "$tmp"
+    fi
+  ) 9>"$template.lock" || true
+}
+
 cmd_install() {
   [ $# -eq 0 ] || usage
   install_chroot
@@ -296,28 +319,40 @@ cmd_start() {
     --performance-schema=OFF
   )
 
+  # root@localhost (socket) gets an empty password from --initialize-insecure; with
+  # --skip-name-resolve a TCP client from 127.0.0.1 does not match 'localhost', so the same
+  # root is made for 127.0.0.1.
+  local init_sql="CREATE USER 'root'@'127.0.0.1' IDENTIFIED WITH caching_sha2_password BY '';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+GRANT PROXY ON ''@'' TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+  # A freshly initialised data directory is kept in the cache for this mysqld and these options:
+  # a copy of it (without auto.cnf, so that each instance gets its own server_uuid) replaces the
+  # 10-20 s of --initialize-insecure.
+  local key template
+  key=$({ cat "$complete"; printf '%s\n' "${common[@]}" | grep -v -- '^--datadir='; echo "$init_sql"; } |
+    sha256sum | cut -c1-16) || die "cannot hash the initialisation options"
+  template="$cache/mysql-datadir-$key"
+
   local t0 cmd; t0=$(date +%s%N)
-  if [ ! -d "$datadir/mysql" ]; then
+  if [ -d "$datadir/mysql" ]; then
+    log "reusing the data directory $datadir"
+  elif [ -f "$template/.my2pg-complete" ]; then
+    log "initialising $datadir (a copy of $template)"
+    rm -rf -- "$datadir"
+    cp -a -- "$template" "$datadir" || die "cannot copy $template to $datadir"
+    rm -f -- "$datadir/.my2pg-complete" "$datadir/auto.cnf"
+  else
     log "initialising $datadir"
     rm -rf -- "$datadir"
-    # root@localhost (socket) gets an empty password from --initialize-insecure; with
-    # --skip-name-resolve a TCP client from 127.0.0.1 does not match 'localhost', so the same
-    # root is made for 127.0.0.1.
-    cat >"$dir/init.sql" <<'EOF'
-CREATE USER 'root'@'127.0.0.1' IDENTIFIED WITH caching_sha2_password BY '';
-GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
-GRANT PROXY ON ''@'' TO 'root'@'127.0.0.1' WITH GRANT OPTION;
-EOF
+    echo "$init_sql" >"$dir/init.sql"
     chroot_cmd "$dir" /usr/sbin/mysqld "${common[@]}" --initialize-insecure \
       "--init-file=$dir/init.sql" "--log-error=$dir/initialize.log"
     if ! "${cmd[@]}" </dev/null >>"$dir/initialize.log" 2>&1; then
       tail -n 30 "$dir/initialize.log" >&2 || true
       die "mysqld --initialize-insecure failed (log: $dir/initialize.log)"
     fi
-  else
-    log "reusing the data directory $datadir"
+    save_template "$datadir" "$template"
   fi
-
   local pid="" ready="" p ping
   chroot_cmd "$dir" /usr/bin/mysqladmin --no-defaults "--socket=$sock" -uroot --connect-timeout=2 ping
   ping=("${cmd[@]}")
@@ -385,7 +420,7 @@ MYSQL_PORT=$port
 MYSQL_SOCKET=$sock
 MYSQL_DIR=$dir
 MYSQL_CHROOT=$root
-MYSQL_VERSION="$(cat "$complete")"
+MYSQL_VERSION=$(sed -n 's/.* Ver \([^ ]*\).*/\1/p' "$complete")
 EOF
   log "ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms: pid $pid, dir $dir"
   echo "$url"
