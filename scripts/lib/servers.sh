@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared shell for the scripts that start throwaway test servers (scripts/kafka.sh,
-# scripts/mariadb.sh). Sourcing this file only defines functions; a script then calls
+# scripts/mariadb.sh, scripts/mysql.sh). Sourcing this file only defines functions; a script
+# then calls
 #
 #   servers_init SCRIPT LABEL MARKER ENV STOP_TIMEOUT
 #       SCRIPT        the script's own path: usage() prints its header comment (line 2 up to
@@ -151,7 +152,8 @@ stop_pid() {
 
 # cmd_stop [--dir DIR]: stops the server started in DIR (default ${ENV}_DIR) and removes DIR.
 # A missing DIR is nothing to stop; a DIR without the marker is refused. The script's
-# server_pid DIR sets the caller's pid to the pid of the server running in DIR, or to "".
+# server_pid DIR sets the caller's pid to the pid of the server running in DIR, or to "";
+# its after_stop DIR, when it defines one, is called last (DIR is gone by then).
 cmd_stop() {
   local dir_var="${srv_env}_DIR" dir pid=""
   dir=${!dir_var:-}
@@ -176,4 +178,5 @@ cmd_stop() {
   fi
   rm -rf -- "$dir"
   log "removed $dir"
+  if declare -F after_stop >/dev/null; then after_stop "$dir"; fi
 }
