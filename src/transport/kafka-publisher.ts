@@ -202,10 +202,8 @@ export class KafkaPublisher implements Publisher {
     const limits = await topicMaxMessageBytes(this.kafka, topics, (topic, err) =>
       this.opts.log.warn({ topic, err, assumed: DEFAULT_MAX_MESSAGE_BYTES }, "cannot read the topic's max.message.bytes: assuming Kafka's default"),
     );
-    for (const [topic, n] of limits) {
-      this.maxBytes.set(topic, n);
-      this.requestBytes = Math.min(this.requestBytes, n - BATCH_OVERHEAD);
-    }
+    for (const [topic, n] of limits) this.maxBytes.set(topic, n);
+    this.requestBytes = Math.min(REQUEST_BYTES, ...[...this.maxBytes.values()].map((n) => n - BATCH_OVERHEAD));
   }
 
   private enqueue(topic: string, key: string, value: string | null, partition: number): void {
