@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createBigTable } from '../harness/big-table.js';
-import { startPrivatePostgres, type CrashableServer } from '../harness/outages.js';
+import { createPrivateDatabase, startPrivatePostgres, type CrashableServer } from '../harness/outages.js';
 import { assertReplicaConverges } from '../harness/pipeline.js';
 import { mysqlConnection, mysqlUrl, pgClient, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
 
@@ -46,13 +46,7 @@ test('a bootstrap rides out a Postgres crash in the middle of its copy and compl
   try {
     await conn.query(`CREATE DATABASE \`${db}\``);
     await createBigTable(conn, db, 300_000);
-    const admin = pgClient(postgres.url);
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
-    const url = new URL(postgres.url);
-    url.pathname = `/${db}`;
-    const target = url.toString();
+    const target = await createPrivateDatabase(postgres, db);
 
     const proc = startMy2pg(['bootstrap', '--source', mysqlUrl(), '--target', target, '--include', `${db}.big`, '--bootstrap-chunk-rows', '5000', '--retry-max-ms', '120000']);
     running.push(proc);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertReplicaConverges, type PipelineFixture } from '../harness/pipeline.js';
-import { startPrivatePostgres, startScriptServer, type CrashableServer } from '../harness/outages.js';
+import { createPrivateDatabase, startPrivatePostgres, startScriptServer, type CrashableServer } from '../harness/outages.js';
 import { mysqlConnection, pgClient, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
 import { createWorkloadTables, Workload, WORKLOAD_TABLES } from '../harness/workload.js';
 import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
@@ -36,13 +36,8 @@ async function fixture(): Promise<PipelineFixture> {
   const db = `faults_${randomSuffix()}`;
   const conn = await mysqlConnection(mariadb.url);
   await conn.query(`CREATE DATABASE \`${db}\``);
-  const admin = pgClient(postgres.url);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
-  const url = new URL(postgres.url);
-  url.pathname = `/${db}`;
-  return { db, conn, pg: { url: url.toString(), drop: async () => undefined }, serverId: String(1000 + Math.floor(Math.random() * 1_000_000)), cleanup: async () => undefined };
+  const url = await createPrivateDatabase(postgres, db);
+  return { db, conn, pg: { url, drop: async () => undefined }, serverId: String(1000 + Math.floor(Math.random() * 1_000_000)), cleanup: async () => undefined };
 }
 
 function start(args: string[]): My2pgProcess {

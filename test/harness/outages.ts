@@ -187,3 +187,17 @@ export async function startPrivatePostgres(): Promise<CrashableServer> {
     },
   };
 }
+
+/** Creates database `name` on a Postgres of the test's own (startPrivatePostgres); returns its URL. */
+export async function createPrivateDatabase(postgres: CrashableServer, name: string): Promise<string> {
+  const admin = pgClient(postgres.url);
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(postgres.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

@@ -43,8 +43,8 @@ after(async () => {
 
 let nextId = 1;
 
-/** Runs a capture with `output`, writes one two-row transaction, an update and a no-key row. */
-async function capture(output: Partial<OutputOptions>, filter = ''): Promise<StreamMessage[]> {
+/** Runs a capture with `output` until `fn`, given what it published, is done (after its schema snapshot). */
+async function withCapture<T>(output: Partial<OutputOptions>, filter: string, fn: (publisher: CollectingPublisher) => Promise<T>): Promise<T> {
   const publisher = new CollectingPublisher();
   const stage = new CaptureStage({
     sourceUrl: mysqlUrl(),
@@ -58,6 +58,16 @@ async function capture(output: Partial<OutputOptions>, filter = ''): Promise<Str
   const running = stage.run();
   try {
     await waitFor('the snapshot', async () => publisher.messages.length > 0, 30_000, 20);
+    return await fn(publisher);
+  } finally {
+    await stage.stop();
+    await running.catch(() => undefined);
+  }
+}
+
+/** Runs a capture with `output`, writes one two-row transaction, an update and a no-key row. */
+async function capture(output: Partial<OutputOptions>, filter = ''): Promise<StreamMessage[]> {
+  return withCapture(output, filter, async (publisher) => {
     const a = nextId++;
     const b = nextId++;
     await conn.query('BEGIN');
@@ -68,10 +78,7 @@ async function capture(output: Partial<OutputOptions>, filter = ''): Promise<Str
     const rows = () => publisher.messages.filter((m) => ['insert', 'update', 'delete'].includes(JSON.parse(m.value).type));
     await waitFor('the rows', async () => rows().some((m) => m.table === 'nokey'), 30_000, 20);
     return rows();
-  } finally {
-    await stage.stop();
-    await running.catch(() => undefined);
-  }
+  });
 }
 
 const keysOf = (json: string) => Object.keys(JSON.parse(json));
@@ -141,29 +148,13 @@ test("a column value rule drops matching rows (Maxwell's filter)", async () => {
 });
 
 test("DDL events: Maxwell's position (the query event's start) and gtid only when asked; tx_position always", async () => {
-  const ddlAfter = async (output: Partial<OutputOptions>, sql: string) => {
-    const publisher = new CollectingPublisher();
-    const stage = new CaptureStage({
-      sourceUrl: mysqlUrl(),
-      serverId: 7000 + Math.floor(Math.random() * 100000),
-      filter: new TableFilter([db]),
-      publisher,
-      log: silentLogger,
-      heartbeatMs: 0,
-      output: { ...DEFAULT_OUTPUT, ...output },
-    });
-    const running = stage.run();
-    try {
-      await waitFor('the snapshot', async () => publisher.messages.length > 0, 30_000, 20);
+  const ddlAfter = (output: Partial<OutputOptions>, sql: string) =>
+    withCapture(output, '', async (publisher) => {
       await conn.query(sql);
       const found = () => publisher.messages.find((m) => JSON.parse(m.value).sql === sql);
       await waitFor('the DDL event', async () => found() !== undefined, 30_000, 20);
       return JSON.parse(found()!.value) as Record<string, string>;
-    } finally {
-      await stage.stop();
-      await running.catch(() => undefined);
-    }
-  };
+    });
   const plain = await ddlAfter({}, `ALTER TABLE \`${db}\`.t COMMENT 'one'`);
   assert.deepEqual(Object.keys(plain), ['type', 'database', 'table', 'old', 'def', 'ts', 'sql', 'tx_position']);
   const sql = `ALTER TABLE \`${db}\`.t COMMENT 'two'`;
