@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS _my2pg.bootstrap_tables (
   source_table   text        NOT NULL,
   target_schema  text        NOT NULL,
   target_table   text        NOT NULL,
-  -- 'copying' while chunks are planned and copied, then 'done'.
+  -- 'copying' while chunks are planned and copied, then 'done' ('dropped': the source table went away first).
   state          text        NOT NULL,
   -- Source columns the chunks are ranged on (primary key, else a NOT NULL unique key; [] = one pass).
   key_columns    text        NOT NULL,

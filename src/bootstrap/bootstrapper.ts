@@ -3,6 +3,7 @@
 
 import type { Connection } from 'mysql2/promise';
 import type pg from 'pg';
+import type { Logger } from '../core/logger.js';
 import type { TableFilter } from '../core/table-filter.js';
 import { listDatabases, listTables } from '../source/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
@@ -17,8 +18,8 @@ import { ChunkJobHandler } from './chunk-job-handler.js';
 import { BullChunkQueue, InProcessQueue, takeChunkJobs, type ChunkHandler, type ChunkQueue } from './job-queue.js';
 import type { BootstrapOptions } from './options.js';
 import { Progress } from './progress.js';
-import { addChunk, completeBootstrap, readBootstrap, readChunks, registerBootstrap, type BootstrapTable } from '../state/bootstrap-registry.js';
-import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
+import { abandonBootstrap, addChunk, completeBootstrap, readBootstrap, readChunks, registerBootstrap, type BootstrapTable } from '../state/bootstrap-registry.js';
+import { connectForBootstrap, findSourceTable, sameKey, type SourceTable } from './source-table.js';
 
 export type { BootstrapEvents, BootstrapOptions } from './options.js';
 
@@ -100,16 +101,36 @@ export class Bootstrapper {
     }
   }
 
+  /**
+   * Bootstraps one table to the end. A table dropped (or renamed) in the source meanwhile stops
+   * its bootstrap; a new chunk key starts it over (docs/BOOTSTRAP.md "Schema changes during a
+   * bootstrap").
+   */
   private async bootstrapTable(source: Connection, target: pg.Client, queue: ChunkQueue, db: string, table: string): Promise<void> {
+    const log = this.opts.log.child({ table: `${db}.${table}` });
+    for (;;) {
+      const src = await findSourceTable(source, db, table);
+      const replica = src && (await this.replicaTable(target, src, source));
+      const outcome = src && replica ? await this.copyTable(source, target, queue, src, replica, log) : 'dropped';
+      if (outcome === 'rekeyed') continue;
+      if (outcome === 'dropped') {
+        await abandonBootstrap(target, db, table);
+        log.warn(`${db}.${table} is no longer in the source (dropped or renamed): its bootstrap stops, and the stream carries what happened to it. If it was renamed, copy it under its new name: my2pg bootstrap --include ${db}.<new name>`);
+      }
+      return;
+    }
+  }
+
+  /** Registers (or resumes) the table's bootstrap and copies it; says why it stopped early. */
+  private async copyTable(source: Connection, target: pg.Client, queue: ChunkQueue, src: SourceTable, replica: TargetTable, log: Logger): Promise<'done' | Reshaped> {
     const { opts } = this;
-    const log = opts.log.child({ table: `${db}.${table}` });
-    const src = await describeSourceTable(source, db, table);
-    const replica = await this.replicaTable(target, src);
+    const { database: db, table } = src.def;
     let b = await readBootstrap(target, db, table);
-    if (b?.state === 'copying' && b.where === (opts.where ?? null)) {
+    if (b?.state === 'copying' && b.where === (opts.where ?? null) && sameKey(b.keyColumns, src.key)) {
       log.info('resuming bootstrap');
     } else {
-      if (b?.state === 'copying') log.warn({ was: b.where, now: opts.where ?? null }, 'the --where condition changed: starting the bootstrap over');
+      if (b?.state === 'copying' && b.where !== (opts.where ?? null)) log.warn({ was: b.where, now: opts.where ?? null }, 'the --where condition changed: starting the bootstrap over');
+      else if (b?.state === 'copying') log.warn({ was: b.keyColumns, now: src.key }, "the table's key changed in the source: starting its bootstrap over");
       // Each marker is in Kafka before the registry moves past it, so a rerun never skips one.
       await opts.events?.start(db, table);
       await registerBootstrap(target, {
@@ -129,37 +150,62 @@ export class Bootstrapper {
     const progress = new Progress(log);
     progress.begin(chunks.reduce((n, c) => n + c.rows, 0));
     for (const c of chunks) if (c.state !== 'done') await queue.add({ db, table, chunkNo: c.chunkNo });
+    let reshaped: Reshaped | null = null;
     let planned = b.plannedAll;
-    const planning = planned ? Promise.resolve() : this.plan(source, src, b, chunks.length, target, queue).then(() => void (planned = true));
+    let planError: unknown = null;
+    const planning = planned
+      ? Promise.resolve()
+      : this.plan(source, src, b, chunks.length, target, queue, () => reshaped !== null).then(
+          () => void (planned = true),
+          (err: unknown) => void (planError = err),
+        );
+    let checkedAt = Date.now();
     for (;;) {
-      await (planned ? sleep(POLL_MS) : Promise.race([planning, sleep(POLL_MS)]));
+      await (planned || planError ? sleep(POLL_MS) : Promise.race([planning, sleep(POLL_MS)]));
       const now = await readChunks(target, db, table);
       const done = now.filter((c) => c.state === 'done');
       const finished = planned && done.length === now.length;
       progress.update({ table: `${db}.${table}`, rowsDone: done.reduce((n, c) => n + c.rows, 0), rowsEstimated: b.rowsEstimated, chunksDone: done.length, chunksPlanned: now.length }, finished);
       if (finished) break;
       const failed = await queue.failure(db, table);
+      // A failing plan or chunk, and every few seconds anyway: has the table changed under the copy?
+      if (planError || failed || Date.now() - checkedAt >= SHAPE_CHECK_MS) {
+        checkedAt = Date.now();
+        reshaped = await this.reshaped(source, b);
+        if (reshaped) {
+          await planning;
+          return reshaped;
+        }
+      }
+      if (planError) throw planError;
       if (failed) throw new My2pgError('TARGET', `bootstrap of ${db}.${table} failed: ${failed}`);
       if (this.stopped) throw new My2pgError('TARGET', `bootstrap of ${db}.${table} stopped; run it again to resume`, { retriable: true });
     }
-    await planning;
     await opts.events?.complete(db, table);
     await completeBootstrap(target, b);
     log.info('bootstrap complete');
+    return 'done';
   }
 
-  private async plan(source: Connection, src: SourceTable, b: BootstrapTable, chunkNo: number, target: pg.Client, queue: ChunkQueue): Promise<void> {
+  /** Whether the source table is gone, or keyed on other columns than its bootstrap's chunks. */
+  private async reshaped(source: Connection, b: BootstrapTable): Promise<Reshaped | null> {
+    const now = await findSourceTable(source, b.sourceDb, b.sourceTable);
+    if (!now) return 'dropped';
+    return sameKey(now.key, b.keyColumns) ? null : 'rekeyed';
+  }
+
+  private async plan(source: Connection, src: SourceTable, b: BootstrapTable, chunkNo: number, target: pg.Client, queue: ChunkQueue, abandoned: () => boolean): Promise<void> {
     const chunks = planChunks(source, src, b.plannedUpto, b.chunkRows, b.where);
     for await (const c of refusedQuery(chunks, b)) {
+      if (this.stopped || abandoned()) return;
       await addChunk(target, b.sourceDb, b.sourceTable, { chunkNo, lower: c.lower, upper: c.upper }, c.last);
       await queue.add({ db: b.sourceDb, table: b.sourceTable, chunkNo });
       chunkNo++;
-      if (this.stopped) return;
     }
   }
 
-  /** The replica table, created from the source definition when missing (or awaited, for `run`). */
-  private async replicaTable(target: pg.Client, src: SourceTable): Promise<TargetTable> {
+  /** The replica table, created from the source definition when missing (or awaited, for `run`); null when the source table went away meanwhile. */
+  private async replicaTable(target: pg.Client, src: SourceTable, source: Connection): Promise<TargetTable | null> {
     const { opts } = this;
     const schema = opts.naming.name(src.def.database);
     const name = opts.naming.name(src.def.table);
@@ -179,7 +225,10 @@ export class Bootstrapper {
         continue;
       }
       if (this.stopped) throw new My2pgError('TARGET', 'stopped while waiting for replica tables');
-      if (waited % 10_000 === 0) opts.log.info({ table: `${schema}.${name}` }, 'bootstrap waiting for the stream to create the replica table');
+      if (waited % 10_000 === 0) {
+        if (!(await findSourceTable(source, src.def.database, src.def.table))) return null;
+        opts.log.info({ table: `${schema}.${name}` }, 'bootstrap waiting for the stream to create the replica table');
+      }
       await sleep(POLL_MS);
     }
   }
@@ -200,5 +249,10 @@ async function* refusedQuery<T>(gen: AsyncGenerator<T>, b: BootstrapTable): Asyn
   }
 }
 
+/** Why a table's bootstrap stopped before its end. */
+type Reshaped = 'dropped' | 'rekeyed';
+
 const POLL_MS = 200;
+/** How often a bootstrap checks that its table is still there with the same key. */
+const SHAPE_CHECK_MS = 2_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

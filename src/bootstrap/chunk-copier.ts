@@ -28,6 +28,15 @@ export interface ChunkTarget {
   losses: LossCounter;
   /** The chunk's bootstrap-insert events (`bootstrap --kafka`), sent before the chunk commits. */
   events?: ChunkEvents;
+  /** Whether the source table still has the shape it was read in; asked once the read is through. */
+  unchanged?: () => Promise<boolean>;
+}
+
+/** The source table changed shape while a chunk read it: the chunk is read again. */
+export class SourceReshaped extends Error {
+  constructor() {
+    super('the source table changed shape during the chunk read');
+  }
 }
 
 /** A chunk's bootstrap events: its rows as they are read, sent once the copy is through. */
@@ -86,6 +95,9 @@ export async function copyChunk(
     // Staging merges by the replica's primary key, or by the chunk key when it has none.
     const mergeKey = table.primaryKey.length > 0 ? table.primaryKey : src.key.map((k) => t.naming.name(k));
     result ??= await mergeThroughStaging({ ...table, primaryKey: mergeKey }, t, read, line, chunkNo);
+    // A schema change that committed between the description and the read (ALTER TABLE waits
+    // for a running read, so none can land inside it) would leave columns out of the rows.
+    if (t.unchanged && !(await t.unchanged())) throw new SourceReshaped();
     // Not done before its events are in Kafka: a failed send leaves the chunk to do again.
     await t.events?.send();
     await markChunkDone(pg, b.sourceDb, b.sourceTable, chunkNo, result.rows, copier);

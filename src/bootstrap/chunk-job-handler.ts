@@ -7,17 +7,16 @@ import { LossCounter } from '../target/loss-counter.js';
 import { My2pgError } from '../core/errors.js';
 import { tableKey } from '../core/table-key.js';
 import { Catalog } from '../target/catalog.js';
-import { copyChunk } from './chunk-copier.js';
+import { copyChunk, SourceReshaped } from './chunk-copier.js';
 import type { ChunkJob } from './job-queue.js';
 import { readBootstrap } from '../state/bootstrap-registry.js';
 import type { BootstrapOptions } from './options.js';
-import { connectForBootstrap, describeSourceTable, type SourceTable } from './source-table.js';
+import { connectForBootstrap, findSourceTable, sameKey, shapeOf, type SourceTable } from './source-table.js';
 
 /** Copies chunks: the job handler of both queues. */
 export class ChunkJobHandler {
   private readonly pool: pg.Pool;
   private readonly catalog = new Catalog();
-  private readonly sources = new Map<string, Promise<SourceTable>>();
   /** Tables where a chunk met existing keys: later chunks go through staging straight away. */
   private readonly noDirect = new Set<string>();
   readonly losses: LossCounter;
@@ -30,27 +29,65 @@ export class ChunkJobHandler {
     this.losses = new LossCounter(opts.log);
   }
 
+  /**
+   * Copies a chunk in the table's current shape (docs/BOOTSTRAP.md "Schema changes during a
+   * bootstrap"): the source is described afresh for every chunk; a column the replica does not
+   * have yet is waited for (the stream brings the DDL); a change during the read reads it again.
+   */
   readonly handle = async (job: ChunkJob): Promise<void> => {
     const { opts } = this;
     const client = await this.pool.connect();
     const copier = `${hostname()}:${process.pid}:${++this.slot}`;
+    const log = opts.log.child({ table: `${job.db}.${job.table}`, chunk: job.chunkNo });
+    const since = Date.now();
+    let waiting = false;
     try {
-      const b = await readBootstrap(client, job.db, job.table);
-      if (!b || b.state !== 'copying') return; // finished or restarted meanwhile
-      const src = await this.source(job.db, job.table);
-      const table = await this.catalog.table(client, b.targetSchema, b.targetTable);
-      if (!table) throw new My2pgError('TARGET', `replica table ${b.targetSchema}.${b.targetTable} disappeared during its bootstrap`);
-      const key = tableKey(job.db, job.table);
-      const result = await copyChunk(
-        () => connectForBootstrap(opts.sourceUrl),
-        src,
-        b,
-        job.chunkNo,
-        { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, events: opts.events?.chunk(src, job.chunkNo) },
-        copier,
-        !this.noDirect.has(key),
-      );
-      if (result.path === 'merge') this.noDirect.add(key);
+      for (;;) {
+        const b = await readBootstrap(client, job.db, job.table);
+        if (!b || b.state !== 'copying') return; // finished or restarted meanwhile
+        const src = await this.describe(job.db, job.table);
+        if (!src || !sameKey(src.key, b.keyColumns)) {
+          // The bootstrap sees the same change and stops the table's bootstrap or starts it over.
+          const what = src ? `now keyed on (${src.key.join(', ')}), not (${b.keyColumns.join(', ')})` : 'no longer in the source';
+          throw new My2pgError('TARGET', `${job.db}.${job.table} is ${what}`, { retriable: true });
+        }
+        this.catalog.invalidate();
+        const table = await this.catalog.table(client, b.targetSchema, b.targetTable);
+        if (!table) throw new My2pgError('TARGET', `replica table ${b.targetSchema}.${b.targetTable} disappeared during its bootstrap`);
+        const missing = src.def.columns.filter((c) => !table.byName.has(opts.naming.name(c.name))).map((c) => c.name);
+        if (missing.length > 0) {
+          if (Date.now() - since > REPLICA_WAIT_MS) {
+            throw new My2pgError(
+              'TARGET',
+              `column(s) ${missing.join(', ')} of ${job.db}.${job.table} are still missing in replica table ${b.targetSchema}.${b.targetTable} after ` +
+                `${REPLICA_WAIT_MS / 1000} s: the stream has not applied the schema change that added them (see _my2pg.stopped_tables)`,
+            );
+          }
+          if (!waiting) log.info({ columns: missing }, 'bootstrap chunk waits for the stream to bring a schema change to the replica');
+          waiting = true;
+          await sleep(RESHAPE_POLL_MS);
+          continue;
+        }
+        const key = tableKey(job.db, job.table);
+        const shape = shapeOf(src);
+        const unchanged = async () => (await this.describe(job.db, job.table).then((now) => now && shapeOf(now))) === shape;
+        try {
+          const result = await copyChunk(
+            () => connectForBootstrap(opts.sourceUrl),
+            src,
+            b,
+            job.chunkNo,
+            { pg: client, table, dialect: opts.dialect, naming: opts.naming, losses: this.losses, events: opts.events?.chunk(src, job.chunkNo), unchanged },
+            copier,
+            !this.noDirect.has(key),
+          );
+          if (result.path === 'merge') this.noDirect.add(key);
+          return;
+        } catch (err) {
+          if (!reshapedDuringRead(err)) throw err;
+          log.info({ err: (err as Error).message }, 'the table changed shape during the chunk read: reading it again');
+        }
+      }
     } catch (err) {
       this.catalog.invalidate();
       throw err;
@@ -59,25 +96,31 @@ export class ChunkJobHandler {
     }
   };
 
-  private source(db: string, table: string): Promise<SourceTable> {
-    const key = tableKey(db, table);
-    let p = this.sources.get(key);
-    if (!p) {
-      p = (async () => {
-        const conn = await connectForBootstrap(this.opts.sourceUrl);
-        try {
-          return await describeSourceTable(conn, db, table);
-        } finally {
-          await conn.end();
-        }
-      })();
-      p.catch(() => this.sources.delete(key));
-      this.sources.set(key, p);
+  private async describe(db: string, table: string): Promise<SourceTable | null> {
+    const conn = await connectForBootstrap(this.opts.sourceUrl);
+    try {
+      return await findSourceTable(conn, db, table);
+    } finally {
+      await conn.end();
     }
-    return p;
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
 }
+
+/**
+ * A read in a shape that just changed: MySQL's unknown column (1054) or table (1146), Postgres'
+ * undefined column (42703, a replica column the stream just dropped or renamed), or a change
+ * seen after the read.
+ */
+function reshapedDuringRead(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string };
+  return err instanceof SourceReshaped || e.errno === 1054 || e.errno === 1146 || e.code === '42703';
+}
+
+/** How long a chunk waits for the stream to add a column to the replica. */
+const REPLICA_WAIT_MS = 10 * 60_000;
+const RESHAPE_POLL_MS = 500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -26,14 +26,28 @@ export interface SourceTable {
 }
 
 export async function describeSourceTable(conn: Connection, db: string, table: string): Promise<SourceTable> {
+  const src = await findSourceTable(conn, db, table);
+  if (!src) throw new My2pgError('CONFIG', `bootstrap: table ${db}.${table} does not exist in the source`);
+  return src;
+}
+
+/** The table as the source holds it now; null when it no longer exists (dropped or renamed). */
+export async function findSourceTable(conn: Connection, db: string, table: string): Promise<SourceTable | null> {
   const def = await readTableSchema(conn, db, table);
-  if (!def) throw new My2pgError('CONFIG', `bootstrap: table ${db}.${table} does not exist in the source`);
+  if (!def) return null;
   const key = def.primaryKey.length > 0 ? def.primaryKey : await uniqueNotNullKey(conn, db, table);
   const [rows] = await conn.query('SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
   const [version] = await conn.query('SELECT VERSION() AS v');
   const server = /mariadb/i.test(String((version as Array<{ v: unknown }>)[0]?.v)) ? 'mariadb' : 'mysql';
   return { def, columns: rowColumnsFromSchema(def, server), key, rowsEstimated: Number((rows as Array<{ TABLE_ROWS: unknown }>)[0]?.TABLE_ROWS ?? 0) };
 }
+
+/** What a chunk's read depends on: the columns (names and types, in order) and the chunk key. */
+export function shapeOf(src: SourceTable): string {
+  return JSON.stringify([src.def.columns.map((c) => [c.name, c.columnType, c.charset]), src.key]);
+}
+
+export const sameKey = (a: string[], b: string[]): boolean => a.length === b.length && a.every((k, i) => k === b[i]);
 
 /** The shortest unique index whose columns are all NOT NULL, or []. */
 async function uniqueNotNullKey(conn: Connection, db: string, table: string): Promise<string[]> {

@@ -88,7 +88,8 @@ async function printBootstrapStatus(targetUrl: string): Promise<number> {
     const rows = await bootstrapStatus(client);
     if (rows.length === 0) process.stdout.write('no bootstraps recorded\n');
     for (const r of rows) {
-      const state = r.state === 'done' ? `done at ${r.finished_at?.toISOString()}` : `copying since ${r.started_at.toISOString()}`;
+      const state =
+        r.state === 'copying' ? `copying since ${r.started_at.toISOString()}` : `${r.state === 'done' ? 'done' : 'stopped: the source table was dropped or renamed'} at ${r.finished_at?.toISOString()}`;
       const left = Number(r.chunks) - Number(r.done);
       process.stdout.write(
         `${r.source_db}.${r.source_table}: ${state}; ${r.rows} of ~${r.rows_estimated} rows; ` +

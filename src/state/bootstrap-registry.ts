@@ -9,7 +9,8 @@ export interface BootstrapTable {
   sourceTable: string;
   targetSchema: string;
   targetTable: string;
-  state: 'copying' | 'done';
+  /** `dropped`: the source table went away (dropped or renamed) before its copy ended. */
+  state: 'copying' | 'done' | 'dropped';
   /** Source columns the chunks are ranged on; empty = the table is read in one pass. */
   keyColumns: string[];
   where: string | null;
@@ -144,6 +145,14 @@ export async function completeBootstrap(client: ClientBase, b: BootstrapTable): 
   await client.query(
     "UPDATE _my2pg.bootstrap_tables SET state = 'done', finished_at = now() WHERE source_db = $1 AND source_table = $2",
     [b.sourceDb, b.sourceTable],
+  );
+}
+
+/** Ends a bootstrap whose source table went away; apply stops taking the table's lock. */
+export async function abandonBootstrap(client: ClientBase, db: string, table: string): Promise<void> {
+  await client.query(
+    "UPDATE _my2pg.bootstrap_tables SET state = 'dropped', finished_at = now() WHERE source_db = $1 AND source_table = $2 AND state = 'copying'",
+    [db, table],
   );
 }
 
