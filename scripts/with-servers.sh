@@ -12,6 +12,7 @@ case $source in
   mariadb|mysql) ;;
   *) echo "with-servers.sh: MY2PG_TEST_SOURCE must be mariadb or mysql, not '$source'" >&2; exit 2 ;;
 esac
+export MY2PG_TEST_SOURCE=$source
 
 work=$(mktemp -d /tmp/my2pg-servers-XXXXXX)
 cleanup() {

@@ -62,3 +62,46 @@ test('a bootstrap rides out a Postgres crash in the middle of its copy and compl
     await conn.end();
   }
 });
+
+test("run's first-start copy rides out a 10 s Postgres outage in the middle of its copy while the table is written", { timeout: 300_000 }, async () => {
+  const db = `rnout_${randomSuffix()}`;
+  const conn = await mysqlConnection(mysqlUrl());
+  try {
+    await conn.query(`CREATE DATABASE \`${db}\``);
+    await createBigTable(conn, db, 200_000);
+    const target = await createPrivateDatabase(postgres, db);
+    const serverId = String(2000 + Math.floor(Math.random() * 1_000_000));
+    const proc = startMy2pg(['run', '--source', mysqlUrl(), '--target', target, '--include', db, '--server-id', serverId, '--bootstrap-chunk-rows', '5000', '--retry-max-ms', '120000']);
+    running.push(proc);
+    await waitFor('a few chunks to be copied', async () => (await chunksDone(target, db)) >= 3, 120_000, 50);
+    let writing = true;
+    const writes = (async () => {
+      for (let i = 1; writing; i++) {
+        await conn.query(`UPDATE \`${db}\`.big SET qty = qty + 1 WHERE id = ?`, [2 * ((i * 7919) % 200_000) + 2]);
+        if (i % 50 === 0) await conn.query(`INSERT INTO \`${db}\`.big (id, qty) VALUES (?, 1)`, [400_000 + 2 * i + 1]);
+        await sleep(5);
+      }
+    })();
+    await postgres.crash();
+    await sleep(10_000);
+    await postgres.restart();
+    await sleep(5_000);
+    writing = false;
+    await writes;
+    await assertReplicaConverges({ db, conn, pg: { url: target, drop: async () => undefined }, serverId, cleanup: async () => undefined }, ['big'], 180_000);
+    await waitFor('the first-start copy to be done', async () => {
+      const client = pgClient(target);
+      await client.connect();
+      try {
+        return (await client.query("SELECT 1 FROM _my2pg.initial_bootstraps WHERE state = 'done'")).rows.length === 1;
+      } finally {
+        await client.end();
+      }
+    }, 60_000);
+    assert.equal(proc.child.exitCode, null, `run exited:\n${proc.log()}`);
+    assert.match(proc.log(), /retrying/, 'the outage was retried');
+  } finally {
+    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await conn.end();
+  }
+});

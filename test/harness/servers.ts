@@ -18,6 +18,12 @@ function required(name: string): string {
 }
 
 export const mysqlUrl = (): string => required('MY2PG_TEST_MYSQL_URL');
+/**
+ * Which server the source is (MY2PG_TEST_SOURCE, set by scripts/with-servers.sh; set it yourself
+ * with MY2PG_TEST_MYSQL_URL pointing at a MySQL). Tests whose expectations differ between the
+ * two ask this.
+ */
+export const testSource = (): 'mariadb' | 'mysql' => (process.env.MY2PG_TEST_SOURCE === 'mysql' ? 'mysql' : 'mariadb');
 export const kafkaBrokers = (): string => required('MY2PG_TEST_KAFKA_BROKERS');
 export const pgUrl = (): string => required('MY2PG_TEST_PG_URL');
 export const redisUrl = (): string => process.env.MY2PG_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
