@@ -11,7 +11,8 @@ import { copyChunk, SourceReshaped } from './chunk-copier.js';
 import type { ChunkJob } from './job-queue.js';
 import { readBootstrap } from '../state/bootstrap-registry.js';
 import type { BootstrapOptions } from './options.js';
-import { connectForBootstrap, findSourceTable, sameKey, shapeOf, type SourceTable } from './source-table.js';
+import type { Connection } from 'mysql2/promise';
+import { connectForBootstrap, findSourceTable, sameKey, shapeOf } from './source-table.js';
 
 /** Copies chunks: the job handler of both queues. */
 export class ChunkJobHandler {
@@ -41,11 +42,14 @@ export class ChunkJobHandler {
     const log = opts.log.child({ table: `${job.db}.${job.table}`, chunk: job.chunkNo });
     const since = Date.now();
     let waiting = false;
+    // One connection describes the table for every attempt at this chunk, before and after its read.
+    const describer: { conn?: Connection } = {};
+    const describe = async () => findSourceTable((describer.conn ??= await connectForBootstrap(opts.sourceUrl)), job.db, job.table);
     try {
       for (;;) {
         const b = await readBootstrap(client, job.db, job.table);
         if (!b || b.state !== 'copying') return; // finished or restarted meanwhile
-        const src = await this.describe(job.db, job.table);
+        const src = await describe();
         if (!src || !sameKey(src.key, b.keyColumns)) {
           // The bootstrap sees the same change and stops the table's bootstrap or starts it over.
           const what = src ? `now keyed on (${src.key.join(', ')}), not (${b.keyColumns.join(', ')})` : 'no longer in the source';
@@ -70,7 +74,7 @@ export class ChunkJobHandler {
         }
         const key = tableKey(job.db, job.table);
         const shape = shapeOf(src);
-        const unchanged = async () => (await this.describe(job.db, job.table).then((now) => now && shapeOf(now))) === shape;
+        const unchanged = async () => (await describe().then((now) => now && shapeOf(now))) === shape;
         try {
           const result = await copyChunk(
             () => connectForBootstrap(opts.sourceUrl),
@@ -93,17 +97,9 @@ export class ChunkJobHandler {
       throw err;
     } finally {
       client.release();
+      await describer.conn?.end().catch(() => undefined);
     }
   };
-
-  private async describe(db: string, table: string): Promise<SourceTable | null> {
-    const conn = await connectForBootstrap(this.opts.sourceUrl);
-    try {
-      return await findSourceTable(conn, db, table);
-    } finally {
-      await conn.end();
-    }
-  }
 
   async close(): Promise<void> {
     await this.pool.end();
