@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createBigTable } from '../harness/big-table.js';
 import { createPrivateDatabase, startPrivatePostgres, type CrashableServer } from '../harness/outages.js';
-import { assertReplicaConverges } from '../harness/pipeline.js';
+import { assertReplicaConverges, type PipelineFixture } from '../harness/pipeline.js';
 import { mysqlConnection, mysqlUrl, pgClient, randomSuffix, sleep, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
 
 let postgres: CrashableServer;
@@ -40,40 +40,44 @@ async function chunksDone(url: string, db: string): Promise<number> {
   }
 }
 
-test('a bootstrap rides out a Postgres crash in the middle of its copy and completes', { timeout: 300_000 }, async () => {
-  const db = `bsout_${randomSuffix()}`;
+/**
+ * Runs `body` on a fresh source database holding `db.big` with `rows` rows and its replica
+ * database on the private Postgres, as a fixture for assertReplicaConverges; drops the source.
+ */
+async function withBigTable(prefix: string, rows: number, body: (f: PipelineFixture) => Promise<void>): Promise<void> {
+  const db = `${prefix}_${randomSuffix()}`;
   const conn = await mysqlConnection(mysqlUrl());
   try {
     await conn.query(`CREATE DATABASE \`${db}\``);
-    await createBigTable(conn, db, 300_000);
+    await createBigTable(conn, db, rows);
     const target = await createPrivateDatabase(postgres, db);
+    await body({ db, conn, pg: { url: target, drop: async () => undefined }, serverId: String(2000 + Math.floor(Math.random() * 1_000_000)), cleanup: async () => undefined });
+  } finally {
+    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await conn.end();
+  }
+}
 
-    const proc = startMy2pg(['bootstrap', '--source', mysqlUrl(), '--target', target, '--include', `${db}.big`, '--bootstrap-chunk-rows', '5000', '--retry-max-ms', '120000']);
+test('a bootstrap rides out a Postgres crash in the middle of its copy and completes', { timeout: 300_000 }, async () => {
+  await withBigTable('bsout', 300_000, async (f) => {
+    const proc = startMy2pg(['bootstrap', '--source', mysqlUrl(), '--target', f.pg.url, '--include', `${f.db}.big`, '--bootstrap-chunk-rows', '5000', '--retry-max-ms', '120000']);
     running.push(proc);
-    await waitFor('a few chunks to be copied', async () => (await chunksDone(target, db)) >= 3, 120_000, 50);
+    await waitFor('a few chunks to be copied', async () => (await chunksDone(f.pg.url, f.db)) >= 3, 120_000, 50);
     await postgres.crash();
     await sleep(3000);
     await postgres.restart();
     assert.equal(await proc.exited, 0, proc.log());
     assert.match(proc.log(), /retrying/, 'the outage was retried');
-    await assertReplicaConverges({ db, conn, pg: { url: target, drop: async () => undefined }, serverId: '0', cleanup: async () => undefined }, ['big'], 10_000);
-  } finally {
-    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
-    await conn.end();
-  }
+    await assertReplicaConverges(f, ['big'], 10_000);
+  });
 });
 
 test("run's first-start copy rides out a 10 s Postgres outage in the middle of its copy while the table is written", { timeout: 300_000 }, async () => {
-  const db = `rnout_${randomSuffix()}`;
-  const conn = await mysqlConnection(mysqlUrl());
-  try {
-    await conn.query(`CREATE DATABASE \`${db}\``);
-    await createBigTable(conn, db, 200_000);
-    const target = await createPrivateDatabase(postgres, db);
-    const serverId = String(2000 + Math.floor(Math.random() * 1_000_000));
-    const proc = startMy2pg(['run', '--source', mysqlUrl(), '--target', target, '--include', db, '--server-id', serverId, '--bootstrap-chunk-rows', '5000', '--retry-max-ms', '120000']);
+  await withBigTable('rnout', 200_000, async (f) => {
+    const { db, conn } = f;
+    const proc = startMy2pg(['run', '--source', mysqlUrl(), '--target', f.pg.url, '--include', db, '--server-id', f.serverId, '--bootstrap-chunk-rows', '5000', '--retry-max-ms', '120000']);
     running.push(proc);
-    await waitFor('a few chunks to be copied', async () => (await chunksDone(target, db)) >= 3, 120_000, 50);
+    await waitFor('a few chunks to be copied', async () => (await chunksDone(f.pg.url, db)) >= 3, 120_000, 50);
     let writing = true;
     const writes = (async () => {
       for (let i = 1; writing; i++) {
@@ -88,9 +92,9 @@ test("run's first-start copy rides out a 10 s Postgres outage in the middle of i
     await sleep(5_000);
     writing = false;
     await writes;
-    await assertReplicaConverges({ db, conn, pg: { url: target, drop: async () => undefined }, serverId, cleanup: async () => undefined }, ['big'], 180_000);
+    await assertReplicaConverges(f, ['big'], 180_000);
     await waitFor('the first-start copy to be done', async () => {
-      const client = pgClient(target);
+      const client = pgClient(f.pg.url);
       await client.connect();
       try {
         return (await client.query("SELECT 1 FROM _my2pg.initial_bootstraps WHERE state = 'done'")).rows.length === 1;
@@ -100,8 +104,5 @@ test("run's first-start copy rides out a 10 s Postgres outage in the middle of i
     }, 60_000);
     assert.equal(proc.child.exitCode, null, `run exited:\n${proc.log()}`);
     assert.match(proc.log(), /retrying/, 'the outage was retried');
-  } finally {
-    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
-    await conn.end();
-  }
+  });
 });
