@@ -296,7 +296,7 @@ export class CaptureStage {
     const total = this.buffer.size;
     ddl = [...this.pendingDdl, ...ddl];
     this.pendingDdl = [];
-    if (ddl.length > 0) await this.session.publish(ddlMessages(ddl, tx, next, this.output, total === 0));
+    if (ddl.length > 0) await this.session.publish(ddlMessages(ddl, tx, next, this.output, { endsTransaction: total === 0 }));
     await this.session.storeSchemas(next);
     if (total > 0) {
       const commit: CommitInfo = { xid, gtid: txGtid, serverId: this.serverId, threadId: this.threadId };

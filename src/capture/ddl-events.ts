@@ -63,14 +63,20 @@ export class DdlEvents {
   }
 }
 
-/** DDL events of one transaction starting at `tx`, as messages. */
-export function ddlMessages(events: DdlEventFields[], tx: BinlogPosition, next: BinlogPosition, o: OutputOptions, endsTransaction = true): StreamMessage[] {
+/** DDL events of one transaction starting at `tx`, as messages; their cursors count from `firstXoffset`. */
+export function ddlMessages(
+  events: DdlEventFields[],
+  tx: BinlogPosition,
+  next: BinlogPosition,
+  o: OutputOptions,
+  { endsTransaction = true, firstXoffset = 0 } = {},
+): StreamMessage[] {
   return events.map((e, i) => ({
     key: ddlKey(),
     partitionKey: ddlPartitionString(e.database, e.table ?? null, o),
     value: encodeDdlEvent(e),
     database: e.database,
     table: e.table ?? null,
-    cursor: { tx, xoffset: i, commit: endsTransaction && i === events.length - 1, next },
+    cursor: { tx, xoffset: firstXoffset + i, commit: endsTransaction && i === events.length - 1, next },
   }));
 }

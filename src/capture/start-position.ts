@@ -104,10 +104,11 @@ export class StartPosition {
       }
     }
     const tracker = new SchemaTracker(f, defs, charsets);
-    // Snapshot events sort just before the first transaction read at `at` (see EventCursor).
-    const tx = { file: at.file, pos: at.pos - 1 };
+    // Snapshot events sort just before the first transaction read at `at` (see EventCursor), by
+    // offset and by GTID state: their indexes end at -2, below a heartbeat at `at` (-1).
+    const tx = { ...at, pos: at.pos - 1 };
     await publisher.begin();
-    await publisher.send(ddlMessages(events, tx, at, this.o.output));
+    await publisher.send(ddlMessages(events, tx, at, this.o.output, { firstXoffset: -events.length - 1 }));
     await publisher.recordSchemas?.(defs.map((def) => ({ database: def.database, table: def.table, def })), at);
     await publisher.commit(at);
     await publisher.flush?.();

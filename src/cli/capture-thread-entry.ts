@@ -8,8 +8,7 @@ import type { Config } from '../config/schema.js';
 import { errorParts } from '../core/errors.js';
 import type { StreamMessage } from '../core/events.js';
 import { createLogger } from '../core/logger.js';
-import type { EventCursor } from '../core/position.js';
-import { compareCursors } from '../transport/in-process.js';
+import { compareCursors, type EventCursor } from '../core/position.js';
 import { ThreadPublisher, type CaptureThreadEnd, type ToCaptureThread } from '../transport/thread-channel.js';
 import { captureStage, embeddedStore } from './stages.js';
 

@@ -1,5 +1,7 @@
 // Binlog coordinates and the cursor that orders every change event in the stream.
 
+import { compareGtidStates } from './gtid-order.js';
+
 /** A point in the binlog where reading can start: always a transaction boundary. */
 export interface BinlogPosition {
   file: string;
@@ -39,4 +41,18 @@ function fileSequence(file: string): number {
 
 export function formatPosition(p: BinlogPosition): string {
   return `${p.file}:${p.pos}`;
+}
+
+/**
+ * Orders two cursors: negative when `a` comes first. When both carry the GTID state their
+ * transaction started from, that decides, so cursors of a server that took over after a
+ * failover (other binlog files and offsets) are ordered against those of the old one; states
+ * that diverged order `a` after `b`, as a change not seen yet. Without GTIDs, file and offset.
+ */
+export function compareCursors(a: EventCursor, b: EventCursor): number {
+  if (a.tx.gtid !== undefined && b.tx.gtid !== undefined) {
+    const order = compareGtidStates(a.tx.gtid, b.tx.gtid);
+    return order === 0 ? a.xoffset - b.xoffset : (order ?? 1);
+  }
+  return comparePositions(a.tx, b.tx) || a.xoffset - b.xoffset;
 }

@@ -4,7 +4,7 @@
 
 import type { StreamMessage } from '../core/events.js';
 import type { TableSchema } from '../core/table-schema.js';
-import { comparePositions, type BinlogPosition, type EventCursor } from '../core/position.js';
+import { compareCursors, type BinlogPosition, type EventCursor } from '../core/position.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { DeliveredMessage, Publisher, Subscriber } from './transport.js';
 
@@ -108,8 +108,4 @@ class CursorMessage implements DeliveredMessage {
   get position(): string {
     return (this.text ??= JSON.stringify(this.cursor));
   }
-}
-
-export function compareCursors(a: EventCursor, b: EventCursor): number {
-  return comparePositions(a.tx, b.tx) || a.xoffset - b.xoffset;
 }

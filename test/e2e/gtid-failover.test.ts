@@ -1,6 +1,7 @@
-// Resume by GTID after a failover: capture reads a primary, stops; the replica (same GTIDs,
-// other binlog files and offsets) takes over; a capture pointed at the replica resumes from the
-// stored GTID position and publishes every transaction exactly once.
+// Resume by GTID after a failover: my2pg reads a primary, which goes away; its replica (same
+// GTIDs, other binlog files and offsets, here behind the primary's) takes over. Through Kafka,
+// and with `run` (whose cursor is stored in the replica), each transaction arrives exactly once:
+// when the process is restarted on the new server, and when one address moves under it.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,12 +9,27 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type mysql from 'mysql2/promise';
 import { publishedThrough, readTopic } from '../harness/kafka-reader.js';
-import { kafkaBrokers, mysqlConnection, randomSuffix, REPO_ROOT, startMy2pg, waitFor, type My2pgProcess } from '../harness/servers.js';
-import { sourcePosition, waitForCaptureStreaming } from '../harness/waits.js';
+import {
+  createPgDatabase,
+  kafkaBrokers,
+  mysqlConnection,
+  logTail,
+  pgClient,
+  randomSuffix,
+  REPO_ROOT,
+  startMy2pg,
+  waitFor,
+  waitForState,
+  type My2pgProcess,
+} from '../harness/servers.js';
+import { tcpForwarder } from '../harness/tcp-proxy.js';
+import { sourcePosition, waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
 
 const dirs: string[] = [];
 const running: My2pgProcess[] = [];
+const cleanups: Array<() => Promise<void>> = [];
 
 function startMariadb(serverId: number): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'my2pg-gtid-')), 'db');
@@ -26,53 +42,158 @@ function startMariadb(serverId: number): string {
 
 after(async () => {
   await Promise.all(running.map((p) => p.kill('SIGKILL')));
+  for (const c of cleanups) await c();
   for (const dir of dirs) execFileSync('bash', [join(REPO_ROOT, 'scripts', 'mariadb.sh'), 'stop', '--dir', dir], { stdio: 'ignore' });
 });
 
-test('capture resumes by GTID on the replica after a failover', { timeout: 300_000 }, async () => {
+interface Topology {
+  primaryUrl: string;
+  replicaUrl: string;
+  primary: mysql.Connection;
+  replica: mysql.Connection;
+  /** Waits for the replica to hold `rows` rows of shop.t, then stops replication: the replica is the source now. */
+  promote(rows: number): Promise<void>;
+}
+
+/**
+ * A primary with database `shop` and table `t` and a replica of it. The primary's binlog is
+ * rotated first, so its files and offsets are ahead of the replica's for the same transactions.
+ */
+async function topology(): Promise<Topology> {
   const primaryUrl = startMariadb(1);
   const replicaUrl = startMariadb(2);
   const primary = await mysqlConnection(primaryUrl);
   const replica = await mysqlConnection(replicaUrl);
-  try {
-    await replica.query(
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${new URL(primaryUrl).port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos`,
-    );
-    await replica.query('START SLAVE');
-    const topic = `t_${randomSuffix()}`;
-    const capture = (url: string) => {
-      const p = startMy2pg(['capture', '--source', url, '--kafka', kafkaBrokers(), '--topic', topic, '--include', 'shop', '--server-id', '4242', '--client-id', topic]);
-      running.push(p);
-      return p;
-    };
-    const inserts = (values: string[]) => values.map((v) => JSON.parse(v)).filter((e) => e.type === 'insert').map((e) => e.data.id as number);
-
-    let cap = capture(primaryUrl);
-    await waitForCaptureStreaming(cap, primaryUrl);
-    await primary.query('CREATE DATABASE shop');
-    await primary.query('CREATE TABLE shop.t (id INT PRIMARY KEY)');
-    for (let id = 1; id <= 20; id++) await primary.query('INSERT INTO shop.t VALUES (?)', [id]);
-    await readTopic(topic, (v) => inserts(v).length >= 20);
-    await cap.kill('SIGTERM');
-
-    // Written while no capture runs; then the primary is gone and the replica takes over.
-    for (let id = 21; id <= 40; id++) await primary.query('INSERT INTO shop.t VALUES (?)', [id]);
-    await waitFor('the replica to catch up', async () => {
-      const [rows] = await replica.query('SELECT COUNT(*) AS n FROM shop.t');
-      return Number((rows as Array<{ n: number }>)[0].n) === 40;
-    });
-    await replica.query('STOP SLAVE');
-    for (let id = 41; id <= 50; id++) await replica.query('INSERT INTO shop.t VALUES (?)', [id]);
-
-    cap = capture(replicaUrl);
-    // Everything the replica holds is published once a heartbeat at its end is on the topic.
-    const end = await sourcePosition(replica);
-    const ids = inserts(await readTopic(topic, (v) => inserts(v).length >= 50 && publishedThrough(v, end)));
-    assert.deepEqual([...ids].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1), 'every row exactly once');
-    assert.match(cap.log(), /"gtid":"0-1-\d+".*"msg":"capture resuming"/);
-    await cap.kill();
-  } finally {
+  cleanups.push(async () => {
     await primary.end();
     await replica.end();
-  }
+  });
+  for (let i = 0; i < 3; i++) await primary.query('FLUSH BINARY LOGS');
+  await primary.query('CREATE DATABASE shop');
+  await primary.query('CREATE TABLE shop.t (id INT PRIMARY KEY)');
+  await replica.query(
+    `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${new URL(primaryUrl).port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos`,
+  );
+  await replica.query('START SLAVE');
+  return {
+    primaryUrl,
+    replicaUrl,
+    primary,
+    replica,
+    promote: async (rows) => {
+      await waitFor('the replica to catch up', async () => {
+        const [r] = await replica.query('SELECT COUNT(*) AS n FROM shop.t');
+        return Number((r as Array<{ n: number }>)[0].n) === rows;
+      });
+      await replica.query('STOP SLAVE');
+    },
+  };
+}
+
+const insertRows = async (conn: mysql.Connection, from: number, to: number) => {
+  for (let id = from; id <= to; id++) await conn.query('INSERT INTO shop.t VALUES (?)', [id]);
+};
+
+const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+test('capture resumes by GTID on the replica after a failover', { timeout: 300_000 }, async () => {
+  const { primaryUrl, replicaUrl, primary, replica, promote } = await topology();
+  const topic = `t_${randomSuffix()}`;
+  const capture = (url: string) => {
+    const p = startMy2pg(['capture', '--source', url, '--kafka', kafkaBrokers(), '--topic', topic, '--include', 'shop', '--server-id', '4242', '--client-id', topic]);
+    running.push(p);
+    return p;
+  };
+  const inserts = (values: string[]) => values.map((v) => JSON.parse(v)).filter((e) => e.type === 'insert').map((e) => e.data.id as number);
+
+  let cap = capture(primaryUrl);
+  await waitForCaptureStreaming(cap, primaryUrl);
+  await insertRows(primary, 1, 20);
+  await readTopic(topic, (v) => inserts(v).length >= 20);
+  await cap.kill('SIGTERM');
+
+  // Written while no capture runs; then the primary is gone and the replica takes over.
+  await insertRows(primary, 21, 40);
+  await promote(40);
+  await insertRows(replica, 41, 50);
+
+  cap = capture(replicaUrl);
+  // Everything the replica holds is published once a heartbeat at its end is on the topic.
+  const end = await sourcePosition(replica);
+  const ids = inserts(await readTopic(topic, (v) => inserts(v).length >= 50 && publishedThrough(v, end)));
+  assert.deepEqual([...ids].sort((a, b) => a - b), oneToN(50), 'every row exactly once');
+  assert.match(cap.log(), /"gtid":"0-1-\d+".*"msg":"capture resuming"/);
+  await cap.kill();
+});
+
+/** A private replica database and a reader of shop.t's ids in it. */
+async function pgReplica(): Promise<{ url: string; ids: () => Promise<number[]> }> {
+  const pg = await createPgDatabase();
+  const client = pgClient(pg.url);
+  await client.connect();
+  cleanups.push(async () => {
+    await client.end();
+    await pg.drop();
+  });
+  return {
+    url: pg.url,
+    ids: async () => (await client.query<{ id: string }>('SELECT id FROM shop.t ORDER BY id').catch(() => ({ rows: [] }))).rows.map((r) => Number(r.id)),
+  };
+}
+
+const runOn = (source: string, target: string) => {
+  const p = startMy2pg(['run', '--source', source, '--target', target, '--include', 'shop', '--server-id', '4243']);
+  running.push(p);
+  return p;
+};
+
+async function waitForIds(replica: { ids: () => Promise<number[]> }, n: number, proc: My2pgProcess): Promise<void> {
+  await waitForState(`${n} rows in the replica`, replica.ids, (ids) => ids.length >= n, {
+    timeoutMs: 90_000,
+    show: (ids) => `${ids.length} rows (${ids.slice(0, 60).join(' ')}); the process's log ends:\n${logTail(proc, 30)}`,
+  });
+  // Give a wrongly skipped or doubled change time to show.
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.deepEqual(await replica.ids(), oneToN(n), 'every row exactly once');
+}
+
+test('run without Kafka, restarted on the replica after a failover, resumes by GTID', { timeout: 300_000 }, async () => {
+  const { primaryUrl, replicaUrl, primary, replica, promote } = await topology();
+  const pg = await pgReplica();
+  let run = runOn(primaryUrl, pg.url);
+  await waitForRunStreaming(run);
+  await insertRows(primary, 1, 20);
+  await waitForIds(pg, 20, run);
+  await run.kill('SIGTERM');
+
+  await insertRows(primary, 21, 40);
+  await promote(40);
+  await insertRows(replica, 41, 50);
+
+  run = runOn(replicaUrl, pg.url);
+  await waitForIds(pg, 50, run);
+  assert.match(run.log(), /"gtid":"0-1-\d+".*"msg":"capture resuming"/);
+  await run.kill();
+});
+
+test('run without Kafka follows its source address to the replica that took over', { timeout: 300_000 }, async () => {
+  const { primaryUrl, replicaUrl, primary, replica, promote } = await topology();
+  const pg = await pgReplica();
+  const address = await tcpForwarder(Number(new URL(primaryUrl).port));
+  cleanups.push(() => address.close());
+  const source = new URL(primaryUrl);
+  source.port = String(address.port);
+  // Not waitForRunStreaming: the source sees the forwarder's connections, not the process's.
+  // Rows written before the stream starts come through the first-start copy.
+  const run = runOn(source.toString(), pg.url);
+  await insertRows(primary, 1, 20);
+  await waitForIds(pg, 20, run);
+
+  // The primary stops taking writes, the replica catches up and the address moves to it.
+  await promote(20);
+  address.moveTo(Number(new URL(replicaUrl).port));
+  await insertRows(replica, 21, 50);
+  await waitForIds(pg, 50, run);
+  assert.equal(run.child.exitCode, null, `run died:\n${run.log()}`);
+  await run.kill();
 });

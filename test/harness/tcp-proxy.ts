@@ -2,6 +2,7 @@
 // every Kafka frame can be delayed, and forwarding paused and resumed (frames wait, connections
 // stay open, as with a stalled broker). Kafka clients connect to the address the broker
 // advertises, so the proxy writes its own port into Metadata and FindCoordinator responses.
+// Beside it, a plain forwarder that plays a virtual IP moving from one database server to another.
 
 import { createServer, connect, type Socket } from 'node:net';
 
@@ -134,4 +135,47 @@ function rewritePorts(f: Buffer, apiKey: number, version: number, from: number, 
     string(); // host
     port();
   }
+}
+
+/** A plain TCP forwarder on loopback, as a virtual IP in front of a database that can move. */
+export interface Forwarder {
+  /** The forwarder's port: clients connect to 127.0.0.1 here. */
+  port: number;
+  /** Sends new connections to `port` and drops those open now, as a failover of the address does. */
+  moveTo(port: number): void;
+  close(): Promise<void>;
+}
+
+export async function tcpForwarder(targetPort: number): Promise<Forwarder> {
+  let target = targetPort;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dropAll = () => {
+    for (const s of sockets) s.destroy();
+  };
+  return {
+    port: (server.address() as { port: number }).port,
+    moveTo: (port) => {
+      target = port;
+      dropAll();
+    },
+    close: async () => {
+      dropAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
