@@ -104,34 +104,50 @@ test('an event bigger than the topic\'s max.message.bytes fails the bootstrap na
   }
 });
 
-test('bootstrap-insert events go to the partition capture\'s events of the same row go to (murmur3, the topic\'s real partition count)', { timeout: 300_000 }, async () => {
-  const f = fixture();
-  const topic = `bk_${randomSuffix()}`;
-  // The topic has 6 partitions; topic_partitions (only used to create a topic) says 2.
-  await createTopic(topic, 6);
-  const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '2', '--kafka-partition-hash', 'murmur3', '--producer-partition-by', 'primary_key'];
-  const cap = start(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, ...common]);
-  await waitForCaptureStreaming(cap);
-  await f.conn.query(`CREATE TABLE \`${f.db}\`.parts (id INT PRIMARY KEY, v VARCHAR(20))`);
-  await f.conn.query(`INSERT INTO \`${f.db}\`.parts SELECT seq, CONCAT('v', seq) FROM \`${f.db}\`.seq_1_to_60`);
-  await readTopic(topic, (vs) => vs.filter((v) => v.includes('"type":"insert"')).length >= 60, 60_000);
-  await cap.kill();
+// Every partitioning of rows by producer_partition_by, with each of the two hashes.
+const PARTITIONINGS: Array<{ by: string; args: string[]; spreads: boolean }> = [
+  { by: 'database', args: [], spreads: false },
+  { by: 'table', args: [], spreads: false },
+  { by: 'primary_key', args: [], spreads: true },
+  { by: 'column', args: ['--producer-partition-columns', 'v'], spreads: true },
+];
 
-  const boot = start(['bootstrap', '--source', mysqlUrl(), '--target', f.pg.url, '--include', `${f.db}.parts`, ...common]);
-  assert.equal(await boot.exited, 0, boot.log());
-  const messages = await readTopicMessages(topic, (vs) => vs.some((v) => v.includes('"bootstrap-complete"')), 30_000);
-  const captured = new Map<number, number>();
-  const bootstrapped = new Map<number, number>();
-  for (const m of messages) {
-    const e = parse(m.value);
-    if (e.table !== 'parts') continue;
-    if (e.type === 'insert') captured.set(e.data.id, m.partition);
-    if (e.type === 'bootstrap-insert') bootstrapped.set(e.data.id, m.partition);
+test('bootstrap-insert events go to the partition capture\'s events of the same row go to, under every partitioning and hash (the topic\'s real partition count)', { timeout: 600_000 }, async (t) => {
+  const f = fixture();
+  for (const hash of ['default', 'murmur3']) {
+    for (const { by, args, spreads } of PARTITIONINGS) {
+      await t.test(`${by}, ${hash}`, async () => {
+        const topic = `bk_${randomSuffix()}`;
+        const table = `parts_${by}_${hash}`;
+        // The topic has 6 partitions; topic_partitions (only used to create a topic) says 2.
+        await createTopic(topic, 6);
+        const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', '2', '--kafka-partition-hash', hash, '--producer-partition-by', by, ...args];
+        const cap = start(['capture', '--source', mysqlUrl(), '--include', `${f.db}.${table}`, '--server-id', f.serverId, '--client-id', topic, ...common]);
+        await waitForCaptureStreaming(cap);
+        await f.conn.query(`CREATE TABLE \`${f.db}\`.${table} (id INT PRIMARY KEY, v VARCHAR(20))`);
+        const rows = Array.from({ length: 60 }, (_, i) => [i + 1, `v${i + 1}`]);
+        await f.conn.query(`INSERT INTO \`${f.db}\`.${table} VALUES ?`, [rows]);
+        await readTopic(topic, (vs) => vs.filter((v) => v.includes('"type":"insert"')).length >= 60, 60_000);
+        await cap.kill();
+
+        const boot = start(['bootstrap', '--source', mysqlUrl(), '--target', f.pg.url, '--include', `${f.db}.${table}`, ...common]);
+        assert.equal(await boot.exited, 0, boot.log());
+        const messages = await readTopicMessages(topic, (vs) => vs.some((v) => v.includes('"bootstrap-complete"')), 30_000);
+        const captured = new Map<number, number>();
+        const bootstrapped = new Map<number, number>();
+        for (const m of messages) {
+          const e = parse(m.value);
+          if (e.table !== table) continue;
+          if (e.type === 'insert') captured.set(e.data.id, m.partition);
+          if (e.type === 'bootstrap-insert') bootstrapped.set(e.data.id, m.partition);
+        }
+        assert.equal(captured.size, 60);
+        assert.equal(bootstrapped.size, 60);
+        if (spreads) assert.ok(new Set(captured.values()).size > 2, 'capture spreads the rows over more partitions than topic_partitions');
+        for (const [id, p] of captured) assert.equal(bootstrapped.get(id), p, `row ${id}: capture's partition ${p}, bootstrap's ${bootstrapped.get(id)}`);
+      });
+    }
   }
-  assert.equal(captured.size, 60);
-  assert.equal(bootstrapped.size, 60);
-  assert.ok(new Set(captured.values()).size > 2, 'capture spreads the rows over more partitions than topic_partitions');
-  for (const [id, p] of captured) assert.equal(bootstrapped.get(id), p, `row ${id}: capture's partition ${p}, bootstrap's ${bootstrapped.get(id)}`);
 });
 
 test('chunks copied by a `bootstrap --worker` publish their events too', { timeout: 300_000 }, async () => {
