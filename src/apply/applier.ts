@@ -344,7 +344,7 @@ export class Applier {
    */
   private async applyDdl(ev: DdlEvent, m: DeliveredMessage, replayed: boolean): Promise<void> {
     if (ev.table !== undefined && this.held(ev.database, ev.table, replayed)) {
-      const replaces = ev.type === 'table-drop' || (ev.type === 'table-create' && !keepsExistingTable(ev.sql));
+      const replaces = ev.type === 'table-drop' || (ev.type === 'table-create' && !keepsExistingTable(ev));
       if (!replaces) {
         const renamed = ev.type === 'table-alter' && ev.def && (ev.def.database !== ev.database || ev.def.table !== ev.table);
         if (renamed) await this.parked.rename(ev.database, ev.table, ev.def!.database, ev.def!.table);

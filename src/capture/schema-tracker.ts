@@ -135,9 +135,9 @@ export class SchemaTracker {
       if (out !== def && schemas.get(tableKey(def.database, def.table)) === def) schemas.set(tableKey(def.database, def.table), out);
       return out;
     };
-    const created = (table: TableSchema) => {
+    const created = (table: TableSchema, keepExisting = false) => {
       const def = resolved(table);
-      events.push({ ...base, type: 'table-create', database: def.database, table: def.table, def });
+      events.push({ ...base, type: 'table-create', database: def.database, table: def.table, def, keepExisting });
       store(def.database, def.table, def);
     };
     const dropped = (t: TableName) => {
@@ -212,12 +212,12 @@ export class SchemaTracker {
         if (op.op === 'create-table-select') {
           // Only the server knows the query's columns (statement-based logging): read the table now.
           const def = await readInto(op.table);
-          if (def) created(def);
+          if (def) created(def, op.ifNotExists && !op.orReplace);
           break;
         }
         const def = schemas.get(tableKey(op.table.database, op.table.table));
         const before = this.schemas.get(tableKey(op.table.database, op.table.table));
-        if (def && def !== before) created(def);
+        if (def && def !== before) created(def, op.ifNotExists && !op.orReplace);
         break;
       }
       case 'alter-table': {

@@ -100,7 +100,7 @@ export class StartPosition {
       const charset = charsets.databases.get(db) ?? null;
       events.push({ type: 'database-create', database: db, charset, ts: now, sql: `-- my2pg schema snapshot of database ${db}` });
       for (const def of defs.filter((d) => d.database === db)) {
-        events.push({ type: 'table-create', database: db, table: def.table, def, ts: now, sql: `-- my2pg schema snapshot of ${db}.${def.table}` });
+        events.push({ type: 'table-create', database: db, table: def.table, def, keepExisting: true, ts: now, sql: `-- my2pg schema snapshot of ${db}.${def.table}` });
       }
     }
     const tracker = new SchemaTracker(f, defs, charsets);

@@ -80,6 +80,11 @@ export interface DdlEvent {
   old?: TableSchema;
   /** table-alter: columns of `old` renamed by the statement (`column-renames`, our addition). */
   renames?: ColumnRename[];
+  /**
+   * table-create: keep a replica table of that name that already exists (`keep_existing`, our
+   * addition); undefined in events of producers that do not write it (Maxwell), whose `sql` says.
+   */
+  keepExisting?: boolean;
   sql: string;
   ts: number;
   /**

@@ -99,6 +99,11 @@ export interface DdlEventFields {
    * statement (database-alter: the one the statement sets, null when it sets none), as Maxwell.
    */
   charset?: string | null;
+  /**
+   * table-create: keep a replica table of that name that already exists instead of replacing
+   * it (CREATE TABLE IF NOT EXISTS, schema snapshots). Our `keep_existing`, on every table-create.
+   */
+  keepExisting?: boolean;
   /** Milliseconds since the epoch, as Maxwell writes DDL timestamps. */
   ts: number;
   sql: string;
@@ -128,6 +133,7 @@ export function encodeDdlEvent(f: DdlEventFields): string {
   if (f.renames && f.renames.length > 0) doc['column-renames'] = f.renames.map((r) => ({ from: r.from, to: r.to }));
   doc.ts = new JsonNumber(String(f.ts));
   doc.sql = f.sql;
+  if (f.type === 'table-create') doc.keep_existing = f.keepExisting === true;
   if (f.eventPosition !== undefined) doc.position = f.eventPosition;
   if (f.gtid !== undefined) doc.gtid = f.gtid;
   if (f.position !== undefined) doc.tx_position = f.position;
@@ -277,6 +283,7 @@ function decodeDdl(type: DdlType, database: string, doc: Record<string, JsonValu
     old: isObject(doc.old) ? schemaFromJson(doc.old) : undefined,
     renames: Array.isArray(doc['column-renames']) ? doc['column-renames'].map(renameFromJson) : undefined,
     sql: typeof doc.sql === 'string' ? doc.sql : '',
+    keepExisting: typeof doc.keep_existing === 'boolean' ? doc.keep_existing : undefined,
     ts: toInt(doc.ts),
     // Ours, else Maxwell's (output_binlog_position); my2pg before tx_position wrote its own as `position`.
     position: typeof doc.tx_position === 'string' ? doc.tx_position : typeof doc.position === 'string' ? doc.position : undefined,

@@ -1,6 +1,8 @@
 // Recognises which DDL statements change the replicated schema, and which objects they name.
 // Full parsing comes with the schema tracker; this reads just the statement head.
 
+import { lex } from './lexer.js';
+
 export interface TableRef {
   database: string;
   table: string;
@@ -102,63 +104,12 @@ export function classifyDdl(sql: string, currentDb: string): DdlStatement {
   return { kind: 'ignored' };
 }
 
-interface Token {
-  text: string;
-  /** An unquoted word (keyword or bare identifier). */
-  word: boolean;
-  quoted: boolean;
-}
-
-/** Splits SQL into words, quoted identifiers and punctuation; unwraps version comments. */
-export function tokenize(sql: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i];
-    if (/\s/.test(c)) {
-      i++;
-    } else if (sql.startsWith('/*!', i) || sql.startsWith('/*M!', i)) {
-      // Executable comment: its body is part of the statement, after the version digits.
-      i += sql[i + 2] === 'M' ? 4 : 3;
-      while (/\d/.test(sql[i] ?? '')) i++;
-    } else if (sql.startsWith('*/', i)) {
-      i += 2;
-    } else if (sql.startsWith('/*', i)) {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? sql.length : end + 2;
-    } else if (sql.startsWith('--', i) || c === '#') {
-      const end = sql.indexOf('\n', i);
-      i = end < 0 ? sql.length : end + 1;
-    } else if (c === '`' || c === '"') {
-      let text = '';
-      let j = i + 1;
-      for (; j < sql.length; j++) {
-        if (sql[j] === c) {
-          if (sql[j + 1] === c) {
-            text += c;
-            j++;
-            continue;
-          }
-          break;
-        }
-        text += sql[j];
-      }
-      out.push({ text, word: false, quoted: true });
-      i = j + 1;
-    } else if (c === "'") {
-      let j = i + 1;
-      while (j < sql.length && !(sql[j] === "'" && sql[j + 1] !== "'")) j += sql[j] === "'" || sql[j] === '\\' ? 2 : 1;
-      out.push({ text: sql.slice(i, j + 1), word: false, quoted: false });
-      i = j + 1;
-    } else if (/[\w$\u0080-\uffff]/.test(c)) {
-      let j = i;
-      while (j < sql.length && /[\w$\u0080-\uffff]/.test(sql[j])) j++;
-      out.push({ text: sql.slice(i, j), word: true, quoted: false });
-      i = j;
-    } else {
-      out.push({ text: c, word: false, quoted: false });
-      i++;
-    }
-  }
-  return out;
+/**
+ * The statement as words and names: the DDL parser's tokens (lexer.ts), an unquoted word marked
+ * as one, a backticked name or double-quoted text by its unescaped text.
+ */
+function tokenize(sql: string): Array<{ text: string; word: boolean; quoted: boolean }> {
+  return lex(sql)
+    .filter((t) => t.kind !== 'eof')
+    .map((t) => ({ text: t.text, word: t.kind === 'word', quoted: t.kind === 'ident' || t.doubleQuoted === true }));
 }

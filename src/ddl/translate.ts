@@ -6,7 +6,7 @@ import type { TableSchema } from '../core/table-schema.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import { qualify, quoteIdent } from '../target/quote.js';
-import { tokenize } from './classify.js';
+import { lex } from './lexer.js';
 import { translateCreateTable, translateTableAlter, type DdlTranslation, type TranslateOptions } from './pg-ddl.js';
 import type { TypeOverrides } from './type-overrides.js';
 
@@ -36,7 +36,7 @@ export function translateDdlEvent(ev: DdlEvent, dialect: Dialect, naming: Naming
       const statements = [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`];
       // MySQL only creates a table that did not exist, so a replica table of that name is stale,
       // except after CREATE … IF NOT EXISTS (binlogged even when it did nothing) or a snapshot.
-      const keep = keepsExistingTable(ev.sql);
+      const keep = keepsExistingTable(ev);
       if (!keep) statements.push(`DROP TABLE IF EXISTS ${qualify(schema, naming.name(ev.def.table))}`);
       const t = translateCreateTable(ev.def, dialect, naming, { ...options, overrides }, keep);
       return { statements: [...statements, ...t.statements], notes: t.notes };
@@ -64,10 +64,13 @@ export function createTable(def: TableSchema, dialect: Dialect, naming: Naming, 
   return translateCreateTable(def, dialect, naming, { overrides, indexes: false }).statements[0];
 }
 
-/** True for `CREATE TABLE IF NOT EXISTS` and for schema-snapshot events (whose sql is a comment). */
-export function keepsExistingTable(sql: string): boolean {
-  const words = tokenize(sql).filter((t) => t.word).map((t) => t.text.toUpperCase());
-  if (words.length === 0) return true;
+/**
+ * Whether a table-create keeps a replica table that already exists: its `keep_existing`, or for
+ * events without it (other producers, e.g. Maxwell) whether its SQL says CREATE TABLE IF NOT EXISTS.
+ */
+export function keepsExistingTable(ev: DdlEvent): boolean {
+  if (ev.keepExisting !== undefined) return ev.keepExisting;
+  const words = lex(ev.sql).filter((t) => t.kind === 'word').map((t) => t.text.toUpperCase());
   const at = words.indexOf('TABLE');
   return at >= 0 && words[at + 1] === 'IF' && words[at + 2] === 'NOT' && words[at + 3] === 'EXISTS';
 }

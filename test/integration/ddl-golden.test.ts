@@ -1,16 +1,17 @@
-// Runs every golden Postgres translation (test/fixtures/ddl-golden.ts) on a real Postgres, after
-// creating the state before it the same way, and checks the resulting catalog (columns, types,
+// Runs every golden Postgres translation (test/fixtures/ddl-golden.ts), made through the
+// production DDL path (test/harness/ddl-stream.ts), on a real Postgres, after creating the state
+// before it the same way, and checks the resulting catalog (columns, types,
 // nullability, defaults, primary key, indexes) equals a fresh CREATE of the evolved schemas.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import type { TableSchema } from '../../src/core/table-schema.js';
-import { translateCreateTable, translateStatement } from '../../src/ddl/pg-ddl.js';
+import { translateCreateTable } from '../../src/ddl/pg-ddl.js';
 import { postgresDialect } from '../../src/target/dialect.js';
 import { Naming } from '../../src/target/naming.js';
 import { quoteIdent } from '../../src/target/quote.js';
 import { DDL_GOLDEN } from '../fixtures/ddl-golden.js';
+import { DdlStream } from '../harness/ddl-stream.js';
 import { createPgDatabase, pgClient } from '../harness/servers.js';
 
 const naming = new Naming();
@@ -76,17 +77,13 @@ for (const c of DDL_GOLDEN) {
   test(`golden DDL on Postgres: ${c.name}`, async () => {
     await reset(a);
     await reset(b);
-    let schemas = new Map<string, TableSchema>();
-    for (const sql of c.before ?? []) {
-      const r = translateStatement(sql, 'shop', schemas, postgresDialect, naming);
-      await run(a, r.statements, `before-statement ${sql}`);
-      schemas = r.schemas;
-    }
-    const r = translateStatement(c.sql, 'shop', schemas, postgresDialect, naming);
+    const stream = new DdlStream(postgresDialect, naming);
+    for (const sql of c.before ?? []) await run(a, (await stream.statement(sql)).statements, `before-statement ${sql}`);
+    const r = await stream.statement(c.sql);
     assert.deepEqual(r.statements, c.postgres, 'the translation is the golden text');
     await run(a, r.statements, 'golden statement');
 
-    for (const def of r.schemas.values()) {
+    for (const def of stream.schemas()) {
       const create = translateCreateTable(def, postgresDialect, naming);
       await run(b, [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(naming.name(def.database))}`, ...create.statements], `expected table ${def.table}`);
     }

@@ -104,7 +104,7 @@ test("DDL events from the binlog carry Maxwell's keys with Maxwell's values", { 
   assert.deepEqual(Object.keys(alterDb), ['type', 'database', 'charset', 'ts', 'sql', 'tx_position']);
   assert.equal(alterDb.charset, 'latin1');
   assert.match(String(alterDb.tx_position), /^mariadb-bin\.\d+:\d+$/);
-  assert.deepEqual(Object.keys(create), ['type', 'database', 'table', 'def', 'ts', 'sql', 'tx_position']);
+  assert.deepEqual(Object.keys(create), ['type', 'database', 'table', 'def', 'ts', 'sql', 'keep_existing', 'tx_position']);
   const def = create.def as { charset: string; columns: Array<Record<string, unknown>> };
   assert.equal(def.charset, 'latin1', 'the table inherits the database default');
   assert.deepEqual(def.columns.map(maxwellColumn), [

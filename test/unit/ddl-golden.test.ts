@@ -1,18 +1,17 @@
-// The golden DDL corpus, as text: every statement translates to exactly the recorded Postgres and
+// The golden DDL corpus, as text: every statement, taken through the production path (schema
+// tracker, DDL event on the wire, apply's translator), gives exactly the recorded Postgres and
 // Greenplum statements and notes (test/integration/ddl-golden.test.ts runs them on Postgres).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TableSchema } from '../../src/core/table-schema.js';
-import { translateStatement } from '../../src/ddl/pg-ddl.js';
 import { greenplumDialect, postgresDialect, type Dialect } from '../../src/target/dialect.js';
-import { Naming } from '../../src/target/naming.js';
 import { DDL_GOLDEN, type DdlGoldenCase } from '../fixtures/ddl-golden.js';
+import { DdlStream } from '../harness/ddl-stream.js';
 
-function translate(c: DdlGoldenCase, dialect: Dialect) {
-  let schemas = new Map<string, TableSchema>();
-  for (const sql of c.before ?? []) schemas = translateStatement(sql, 'shop', schemas, dialect, new Naming()).schemas;
-  return translateStatement(c.sql, 'shop', schemas, dialect, new Naming());
+async function translate(c: DdlGoldenCase, dialect: Dialect) {
+  const stream = new DdlStream(dialect);
+  for (const sql of c.before ?? []) await stream.statement(sql);
+  return stream.statement(c.sql);
 }
 
 test('the corpus covers at least 100 real-world statements from every source', () => {
@@ -24,11 +23,11 @@ test('the corpus covers at least 100 real-world statements from every source', (
 });
 
 for (const c of DDL_GOLDEN) {
-  test(`golden DDL: ${c.name}`, () => {
-    const pg = translate(c, postgresDialect);
+  test(`golden DDL: ${c.name}`, async () => {
+    const pg = await translate(c, postgresDialect);
     assert.deepEqual(pg.statements, c.postgres, 'postgres');
     assert.deepEqual(pg.notes, c.notes ?? [], 'postgres notes');
-    const gp = translate(c, greenplumDialect);
+    const gp = await translate(c, greenplumDialect);
     assert.deepEqual(gp.statements, c.greenplum, 'greenplum');
     assert.deepEqual(gp.notes, c.greenplumNotes ?? c.notes ?? [], 'greenplum notes');
   });

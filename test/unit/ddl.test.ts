@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { DdlEvent } from '../../src/core/events.js';
+import { decodeEvent, encodeDdlEvent } from '../../src/core/maxwell.js';
 import type { ColumnDef, TableSchema } from '../../src/core/table-schema.js';
 import { classifyDdl } from '../../src/ddl/classify.js';
 import { createTable, keepsExistingTable, translateDdl } from '../../src/ddl/translate.js';
@@ -107,14 +109,22 @@ test('classifies the statements that shape the replica', () => {
   }
 });
 
-test('CREATE TABLE replaces a stale replica table unless IF NOT EXISTS or a snapshot', () => {
-  assert.equal(keepsExistingTable('CREATE TABLE t (id int)'), false);
-  assert.equal(keepsExistingTable('CREATE OR REPLACE TABLE t (id int)'), false);
-  assert.equal(keepsExistingTable('create table /* c */ if not exists `t` (id int)'), true);
-  assert.equal(keepsExistingTable('-- my2pg schema snapshot of shop.orders'), true);
+test('CREATE TABLE replaces a stale replica table unless the event says keep_existing (IF NOT EXISTS, snapshots)', () => {
   const ev = { kind: 'ddl' as const, type: 'table-create' as const, database: 'Shop', table: 'Orders', def: orders, ts: 0 };
-  assert.deepEqual(translateDdl({ ...ev, sql: 'CREATE TABLE Orders (…)' }, postgresDialect, new Naming()).slice(1, 2), ['DROP TABLE IF EXISTS "shop"."orders"']);
-  assert.equal(translateDdl({ ...ev, sql: 'CREATE TABLE IF NOT EXISTS Orders (…)' }, postgresDialect, new Naming()).length, 2);
+  // The field decides, whatever the SQL says; it travels on the wire on every table-create.
+  assert.equal(keepsExistingTable({ ...ev, sql: 'CREATE TABLE IF NOT EXISTS Orders (…)', keepExisting: false }), false);
+  assert.equal(keepsExistingTable({ ...ev, sql: '-- my2pg schema snapshot of shop.orders', keepExisting: true }), true);
+  for (const keepExisting of [true, false]) {
+    const wire = encodeDdlEvent({ type: 'table-create', database: 'Shop', table: 'Orders', def: orders, ts: 0, sql: 'CREATE TABLE Orders (…)', keepExisting });
+    assert.match(wire, new RegExp(`"keep_existing":${keepExisting}`));
+    assert.equal((decodeEvent(wire) as DdlEvent).keepExisting, keepExisting);
+  }
+  // Events without it (Maxwell's): the SQL says.
+  assert.equal(keepsExistingTable({ ...ev, sql: 'CREATE TABLE t (id int)' }), false);
+  assert.equal(keepsExistingTable({ ...ev, sql: 'CREATE OR REPLACE TABLE t (id int)' }), false);
+  assert.equal(keepsExistingTable({ ...ev, sql: 'create table /* c */ if not exists `t` (id int)' }), true);
+  assert.deepEqual(translateDdl({ ...ev, sql: 'CREATE TABLE Orders (…)', keepExisting: false }, postgresDialect, new Naming()).slice(1, 2), ['DROP TABLE IF EXISTS "shop"."orders"']);
+  assert.equal(translateDdl({ ...ev, sql: 'CREATE TABLE Orders (…)', keepExisting: true }, postgresDialect, new Naming()).length, 2);
 });
 
 test('per-column type overrides: column rules win over type rules', () => {

@@ -88,7 +88,7 @@ test("DDL column images: Maxwell's keys with Maxwell's values first, then our me
       `{"type":"timestamp","name":"ts6","column-length":6,"column-type":"timestamp(6)",${m},"length":null,"precision":null,"scale":null,"fsp":6},` +
       `{"type":"decimal","name":"total","column-type":"decimal(10,2)",${m},"length":null,"precision":10,"scale":2,"fsp":null},` +
       `{"type":"json","name":"doc","column-type":"json",${m},"length":null,"precision":null,"scale":null,"fsp":null}],` +
-      '"primary-key":["id"]},"ts":1700000000123,"sql":"CREATE TABLE orders (…)","tx_position":"bin.000003:4417"}',
+      '"primary-key":["id"]},"ts":1700000000123,"sql":"CREATE TABLE orders (…)","keep_existing":false,"tx_position":"bin.000003:4417"}',
   );
   const back = decodeEvent(json);
   assert.equal(back.kind, 'ddl');
