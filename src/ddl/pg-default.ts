@@ -84,11 +84,13 @@ export function pgDefault(c: ColumnDef, pgType: string, overridden: boolean): Pg
 
 /**
  * The value MySQL gives existing rows when a NOT NULL column without a usable DEFAULT is added
- * (or NULLs are made NOT NULL): 0, '', the first ENUM value, … Null when Postgres has none
- * (zero dates become NULL here, JSON and geometry have no implicit value).
+ * (or NULLs are made NOT NULL): 0, '', the first ENUM value, JSON null (MySQL writes an empty
+ * document, which it reads as null; MariaDB an empty string, which jsonb cannot hold) … Null
+ * when Postgres has none (zero dates become NULL here, geometry has no implicit value).
  */
 export function implicitDefault(c: ColumnDef, pgType: string, overridden: boolean): string | null {
   if (overridden) return pgType === 'boolean' ? 'false' : null;
+  if (pgType === 'jsonb') return "'null'::jsonb";
   if (NUMERIC.has(c.type)) return '0';
   if (c.type === 'bit') return `B'${'0'.repeat(c.length ?? 1)}'`;
   if (c.type === 'enum') return quoteLiteral(c.values?.[0] ?? '');

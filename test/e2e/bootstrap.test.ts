@@ -8,7 +8,7 @@ import type mysql from 'mysql2/promise';
 import { publishedData, TYPE_CASES } from '../fixtures/golden-types.js';
 import { readTopic } from '../harness/kafka-reader.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
-import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, redisUrl, waitFor, waitForState, type My2pgProcess } from '../harness/servers.js';
+import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, redisUrl, testSource, waitFor, waitForState, type My2pgProcess } from '../harness/servers.js';
 import { rng } from '../harness/workload.js';
 import { createBigTable } from '../harness/big-table.js';
 import { waitForBootstrapWorker, waitForRunStreaming } from '../harness/waits.js';
@@ -199,7 +199,7 @@ test('the type corpus reads the same through bootstrap (with and without Kafka) 
     for (const c of TYPE_CASES) {
       const mine = events.filter((v) => v.includes(`"table":"g_${c.name}","type":"bootstrap-insert"`));
       const data = mine.map((v) => v.slice(v.indexOf('"data":') + 7, -1)).sort();
-      const want = c.values.map((v, i) => publishedData(i + 1, v)).sort();
+      const want = c.values.map((v, i) => publishedData(i + 1, v, testSource())).sort();
       assert.deepEqual(data, want, `bootstrap-insert data of ${c.name}`);
     }
     assert.equal(events.filter((v) => v.includes('"bootstrap-start"')).length, tables.length);

@@ -3,6 +3,7 @@
 
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
+import { testSource } from './servers.js';
 
 interface SourceColumn {
   name: string;
@@ -87,7 +88,9 @@ export async function sourceColumns(conn: mysql.Connection, db: string, table: s
     'SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     [db, table],
   );
-  // MariaDB's JSON is LONGTEXT with a json_valid() check, which my2pg replicates as jsonb.
+  // MariaDB's JSON is LONGTEXT with a json_valid() check, which my2pg replicates as jsonb
+  // (MySQL's JSON is its own type, and its CHECK_CONSTRAINTS has no TABLE_NAME).
+  if (testSource() === 'mysql') return rows as SourceColumn[];
   const [checks] = await conn.query('SELECT CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
   const json = new Set((checks as Array<{ c: string }>).map((r) => /^json_valid\(`(.+)`\)$/.exec(r.c)?.[1]).filter(Boolean));
   return (rows as SourceColumn[]).map((c) => (json.has(c.name) ? { ...c, dataType: 'json' } : c));

@@ -67,15 +67,21 @@ export async function assertReplicaConverges(f: PipelineFixture, tables: string[
   await client.connect();
   try {
     let last: Record<string, { source: string[]; replica: string[] }> = {};
+    let failure: unknown = null;
     const equal = async () => {
       last = {};
-      for (const t of tables) last[t] = await tableSnapshots(f.conn, client, f.db, t);
+      try {
+        for (const t of tables) last[t] = await tableSnapshots(f.conn, client, f.db, t);
+      } catch (err) {
+        failure = err;
+        throw err;
+      }
       return Object.values(last).every((s) => s.source.length === s.replica.length && s.source.every((r, i) => r === s.replica[i]));
     };
     await waitFor('the replica to equal the source', equal, timeoutMs, 1000).catch(() => undefined);
     for (const t of tables) {
       const s = last[t];
-      assert.ok(s, `table ${t} was never compared`);
+      assert.ok(s, `table ${t} was never compared: ${failure instanceof Error ? failure.message : String(failure)}`);
       console.log(`# ${t}: ${s.source.length} source rows, ${s.replica.length} replica rows`);
       const inReplica = new Set(s.replica);
       const inSource = new Set(s.source);

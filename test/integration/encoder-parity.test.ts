@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type mysql from 'mysql2/promise';
 import { encodeRow, rowColumnsFromSchema } from '../../src/source/row-encoder.js';
 import { readTableSchema } from '../../src/source/schema-reader.js';
-import { TYPE_CASES } from '../fixtures/golden-types.js';
+import { publishedValue, TYPE_CASES } from '../fixtures/golden-types.js';
 import { mysqlConnection, mysqlUrl, randomSuffix } from '../harness/servers.js';
 
 const db = `parity_${randomSuffix()}`;
@@ -37,7 +37,7 @@ test('SELECT + encoder from the definition = the golden binlog JSON', async () =
     const select = def.columns.map((col) => (col.type === 'float' ? `CAST(\`${col.name}\` AS DOUBLE) AS \`${col.name}\`` : `\`${col.name}\``));
     const [rows] = await conn.query(`SELECT ${select.join(', ')} FROM \`${db}\`.\`${c.name}\` ORDER BY id`);
     (rows as Array<Record<string, unknown>>).forEach((row, i) => {
-      const want = `{"id":${i + 1},"v":${c.values[i][1]}}`;
+      const want = `{"id":${i + 1},"v":${publishedValue(c.values[i], server)}}`;
       const encoded = encodeRow(cols, row);
       const have = encoded.json;
       const jsonNull = c.values[i][2] === 'json-null';
