@@ -1,9 +1,10 @@
 // Where the source's binlog is: its current end, a given file:offset checked against the
-// binlogs the server still has, and (on MariaDB) the GTID state at an offset.
+// binlogs the server still has, and the GTID state at an offset.
 
 import type { Connection } from 'mysql2/promise';
 import { My2pgError } from '../core/errors.js';
 import type { BinlogPosition } from '../core/position.js';
+import { GtidSet } from './zongji.js';
 
 /** The current end of the binlog, with the GTID state at exactly that point when there is one. */
 export async function currentBinlogEnd(conn: Connection, isMariaDb: boolean): Promise<BinlogPosition> {
@@ -33,9 +34,37 @@ async function addMariaDbGtid(conn: Connection, pos: BinlogPosition): Promise<vo
 }
 
 /**
- * `init_position` (file:offset) checked against the server's binlogs. On MariaDB the position
- * gets its GTID state, so it resumes by GTID like any other; on MySQL, which cannot tell the GTID
- * set at an offset, positions stay file/offset (docs/CONFIG.md).
+ * MySQL (with gtid_mode=ON) has no function for the GTID set at an offset: it is the file's
+ * Previous_gtids plus the GTID of every transaction that starts in the file before the offset.
+ */
+async function addMysqlGtid(conn: Connection, pos: BinlogPosition): Promise<void> {
+  const [m] = await conn.query('SELECT @@GLOBAL.gtid_mode AS mode');
+  if ((m as Array<{ mode: string }>)[0]?.mode !== 'ON') return;
+  const PAGE = 1000;
+  let set: GtidSet | null = null;
+  const after: string[] = [];
+  for (let from = 4; ; ) {
+    const [rows] = await conn.query(`SHOW BINLOG EVENTS IN ${conn.escape(pos.file)} FROM ${from} LIMIT ${PAGE}`);
+    const events = rows as Array<{ Pos: number | string; End_log_pos: number | string; Event_type: string; Info: string }>;
+    for (const e of events) {
+      if (Number(e.Pos) >= pos.pos) break;
+      if (e.Event_type === 'Previous_gtids') set = GtidSet.parse(e.Info);
+      const gtid = e.Event_type.startsWith('Gtid') ? /GTID_NEXT\s*=\s*'([^']+)'/.exec(e.Info)?.[1] : undefined;
+      if (gtid) after.push(gtid);
+    }
+    const last = events.at(-1);
+    if (events.length < PAGE || !last || Number(last.Pos) >= pos.pos) break;
+    from = Number(last.End_log_pos);
+  }
+  if (!set) return;
+  for (const g of after) set.add(g);
+  pos.gtid = set.toString();
+}
+
+/**
+ * `init_position` (file:offset) checked against the server's binlogs. The position gets its
+ * GTID state (MariaDB: BINLOG_GTID_POS; MySQL with GTIDs: read from the file), so it resumes by
+ * GTID like any other (docs/CONFIG.md).
  */
 export async function binlogPositionAt(conn: Connection, isMariaDb: boolean, spec: string): Promise<BinlogPosition> {
   const at = spec.lastIndexOf(':');
@@ -51,5 +80,6 @@ export async function binlogPositionAt(conn: Connection, isMariaDb: boolean, spe
     );
   }
   if (isMariaDb) await addMariaDbGtid(conn, pos);
+  else await addMysqlGtid(conn, pos);
   return pos;
 }

@@ -10,6 +10,7 @@ import { readTopic, readTopicMessages } from '../harness/kafka-reader.js';
 import { usePipelineFixture } from '../harness/pipeline.js';
 import { createPgDatabase, kafkaBrokers, mysqlUrl, pgClient, randomSuffix, redisUrl } from '../harness/servers.js';
 import { waitForBootstrapWorker, waitForCaptureStreaming } from '../harness/waits.js';
+import { seqRows } from '../harness/sequence.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -61,7 +62,7 @@ test('chunks whose events exceed the topic\'s max.message.bytes are sent in piec
     await createTopic(topic, 2, { 'max.message.bytes': String(LIMIT) });
     // 3 chunks of 1000 rows of about 1 kB each: each chunk's events are ~1 MB, 16 times the limit.
     await f.conn.query(`CREATE TABLE \`${f.db}\`.wide (id INT PRIMARY KEY, body VARCHAR(2000) NOT NULL)`);
-    await f.conn.query(`INSERT INTO \`${f.db}\`.wide SELECT seq, REPEAT(CHAR(65 + seq % 26), 1000) FROM \`${f.db}\`.seq_1_to_3000`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.wide SELECT seq, REPEAT(CHAR(65 + seq % 26), 1000) FROM ${seqRows(1, 3000)}`);
     const boot = start(['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.wide`, '--kafka', kafkaBrokers(), '--topic', topic, '--bootstrap-chunk-rows', '1000']);
     assert.equal(await boot.exited, 0, boot.log());
     const states = await chunkStates(replica.url, f.db, 'wide');
@@ -82,7 +83,7 @@ test('an event bigger than the topic\'s max.message.bytes fails the bootstrap na
   try {
     await createTopic(topic, 1, { 'max.message.bytes': String(LIMIT) });
     await f.conn.query(`CREATE TABLE \`${f.db}\`.huge (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)`);
-    await f.conn.query(`INSERT INTO \`${f.db}\`.huge SELECT seq, IF(seq = 5, REPEAT('x', 100000), 'small') FROM \`${f.db}\`.seq_1_to_10`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.huge SELECT seq, IF(seq = 5, REPEAT('x', 100000), 'small') FROM ${seqRows(1, 10)}`);
     const args = ['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.huge`, '--kafka', kafkaBrokers(), '--topic', topic];
     const boot = start(args);
     const code = await boot.exited;
@@ -157,7 +158,7 @@ test('chunks copied by a `bootstrap --worker` publish their events too', { timeo
   const queue = `my2pg-test-${randomSuffix()}`;
   try {
     await f.conn.query(`CREATE TABLE \`${f.db}\`.helped (id INT PRIMARY KEY, v VARCHAR(20))`);
-    await f.conn.query(`INSERT INTO \`${f.db}\`.helped SELECT seq, CONCAT('v', seq) FROM \`${f.db}\`.seq_1_to_3000`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.helped SELECT seq, CONCAT('v', seq) FROM ${seqRows(1, 3000)}`);
     const common = ['--source', mysqlUrl(), '--target', replica.url, '--kafka', kafkaBrokers(), '--topic', topic, '--redis', redisUrl(), '--bootstrap-queue', queue];
     const helper = start(['bootstrap', '--worker', ...common, '--bootstrap-concurrency', '1']);
     await waitForBootstrapWorker(helper, queue, redisUrl());

@@ -12,6 +12,7 @@ import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, ra
 import { rng } from '../harness/workload.js';
 import { createBigTable } from '../harness/big-table.js';
 import { waitForBootstrapWorker, waitForRunStreaming } from '../harness/waits.js';
+import { seqRows } from '../harness/sequence.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -133,7 +134,7 @@ test('two bullmq workers share one table\'s chunks', { timeout: 300_000 }, async
   const queue = `my2pg-test-${randomSuffix()}`;
   try {
     await f.conn.query(`CREATE TABLE \`${f.db}\`.shared (a INT NOT NULL, b VARCHAR(20) NOT NULL, v DOUBLE, PRIMARY KEY (a, b))`);
-    await f.conn.query(`INSERT INTO \`${f.db}\`.shared SELECT seq DIV 4, CONCAT('k', seq % 4), seq / 3 FROM \`${f.db}\`.seq_1_to_60000`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.shared SELECT seq DIV 4, CONCAT('k', seq % 4), seq / 3 FROM ${seqRows(1, 60000)}`);
     const common = ['--source', mysqlUrl(), '--target', replica.url, '--redis', redisUrl(), '--bootstrap-queue', queue, '--bootstrap-concurrency', '1'];
     const helper = start(['bootstrap', '--worker', ...common]);
     await waitForBootstrapWorker(helper, queue, redisUrl());
@@ -215,7 +216,7 @@ test('a --where the source refuses fails at once with exit code 2 naming it; the
   const replica = await createPgDatabase();
   try {
     await f.conn.query(`CREATE TABLE \`${f.db}\`.filtered (id INT PRIMARY KEY, v INT)`);
-    await f.conn.query(`INSERT INTO \`${f.db}\`.filtered SELECT seq, seq % 3 FROM \`${f.db}\`.seq_1_to_100`);
+    await f.conn.query(`INSERT INTO \`${f.db}\`.filtered SELECT seq, seq % 3 FROM ${seqRows(1, 100)}`);
     const args = ['bootstrap', '--source', mysqlUrl(), '--target', replica.url, '--include', `${f.db}.filtered`];
     const bad = start([...args, '--where', 'v = = 1']);
     assert.equal(await bad.exited, 2, bad.log());

@@ -1,7 +1,9 @@
 // Resume by GTID after a failover: my2pg reads a primary, which goes away; its replica (same
-// GTIDs, other binlog files and offsets, here behind the primary's) takes over. Through Kafka,
-// and with `run` (whose cursor is stored in the replica), each transaction arrives exactly once:
-// when the process is restarted on the new server, and when one address moves under it.
+// GTIDs, other binlog files and offsets, here behind the primary's) takes over. Both servers are
+// of the suite's source kind (testSource()): MariaDB's domain-server-seq GTIDs or MySQL's sets.
+// Through Kafka, and with `run` (whose cursor is stored in the replica), each transaction
+// arrives exactly once: when the process is restarted on the new server, and when one address
+// moves under it.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +22,7 @@ import {
   randomSuffix,
   REPO_ROOT,
   startMy2pg,
+  testSource,
   waitFor,
   waitForState,
   type My2pgProcess,
@@ -31,19 +34,23 @@ const dirs: string[] = [];
 const running: My2pgProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 
-function startMariadb(serverId: number): string {
+const onMysql = testSource() === 'mysql';
+const script = join(REPO_ROOT, 'scripts', onMysql ? 'mysql.sh' : 'mariadb.sh');
+/** How capture logs the GTID state it resumes from: MySQL's set of the first server, MariaDB's position. */
+const RESUMES_BY_GTID = onMysql ? /"gtid":"[0-9a-f-]{36}:1-\d+".*"msg":"capture resuming"/ : /"gtid":"0-1-\d+".*"msg":"capture resuming"/;
+
+/** A server of the source's kind that logs what it replicates (MySQL does by default). */
+function startServer(serverId: number): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'my2pg-gtid-')), 'db');
   dirs.push(dir);
-  return execFileSync('bash', [join(REPO_ROOT, 'scripts', 'mariadb.sh'), 'start', '--dir', dir, '--', `--server-id=${serverId}`, '--log-slave-updates'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  const extra = onMysql ? [`--server-id=${serverId}`] : [`--server-id=${serverId}`, '--log-slave-updates'];
+  return execFileSync('bash', [script, 'start', '--dir', dir, '--', ...extra], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
 after(async () => {
   await Promise.all(running.map((p) => p.kill('SIGKILL')));
   for (const c of cleanups) await c();
-  for (const dir of dirs) execFileSync('bash', [join(REPO_ROOT, 'scripts', 'mariadb.sh'), 'stop', '--dir', dir], { stdio: 'ignore' });
+  for (const dir of dirs) execFileSync('bash', [script, 'stop', '--dir', dir], { stdio: 'ignore' });
 });
 
 interface Topology {
@@ -60,8 +67,8 @@ interface Topology {
  * rotated first, so its files and offsets are ahead of the replica's for the same transactions.
  */
 async function topology(): Promise<Topology> {
-  const primaryUrl = startMariadb(1);
-  const replicaUrl = startMariadb(2);
+  const primaryUrl = startServer(1);
+  const replicaUrl = startServer(2);
   const primary = await mysqlConnection(primaryUrl);
   const replica = await mysqlConnection(replicaUrl);
   cleanups.push(async () => {
@@ -71,10 +78,14 @@ async function topology(): Promise<Topology> {
   for (let i = 0; i < 3; i++) await primary.query('FLUSH BINARY LOGS');
   await primary.query('CREATE DATABASE shop');
   await primary.query('CREATE TABLE shop.t (id INT PRIMARY KEY)');
-  await replica.query(
-    `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${new URL(primaryUrl).port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos`,
-  );
-  await replica.query('START SLAVE');
+  const port = new URL(primaryUrl).port;
+  if (onMysql) {
+    await replica.query(`CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=${port}, SOURCE_USER='root', SOURCE_PASSWORD='', SOURCE_AUTO_POSITION=1`);
+    await replica.query('START REPLICA');
+  } else {
+    await replica.query(`CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos`);
+    await replica.query('START SLAVE');
+  }
   return {
     primaryUrl,
     replicaUrl,
@@ -85,7 +96,7 @@ async function topology(): Promise<Topology> {
         const [r] = await replica.query('SELECT COUNT(*) AS n FROM shop.t');
         return Number((r as Array<{ n: number }>)[0].n) === rows;
       });
-      await replica.query('STOP SLAVE');
+      await replica.query(onMysql ? 'STOP REPLICA' : 'STOP SLAVE');
     },
   };
 }
@@ -122,7 +133,7 @@ test('capture resumes by GTID on the replica after a failover', { timeout: 300_0
   const end = await sourcePosition(replica);
   const ids = inserts(await readTopic(topic, (v) => inserts(v).length >= 50 && publishedThrough(v, end)));
   assert.deepEqual([...ids].sort((a, b) => a - b), oneToN(50), 'every row exactly once');
-  assert.match(cap.log(), /"gtid":"0-1-\d+".*"msg":"capture resuming"/);
+  assert.match(cap.log(), RESUMES_BY_GTID);
   await cap.kill();
 });
 
@@ -172,7 +183,7 @@ test('run without Kafka, restarted on the replica after a failover, resumes by G
 
   run = runOn(replicaUrl, pg.url);
   await waitForIds(pg, 50, run);
-  assert.match(run.log(), /"gtid":"0-1-\d+".*"msg":"capture resuming"/);
+  assert.match(run.log(), RESUMES_BY_GTID);
   await run.kill();
 });
 

@@ -7,6 +7,7 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { mysqlUrl, sleep, startMy2pg } from '../harness/servers.js';
 import { waitForApplyConnected, waitForCheckpoint } from '../harness/waits.js';
+import { seqRows } from '../harness/sequence.js';
 
 const { fixture, start } = usePipelineFixture();
 const runArgs = () => {
@@ -47,7 +48,7 @@ test('SIGTERM while run applies its first batches exits 0 every time, and nothin
   let writing = true;
   const writer = (async () => {
     while (writing) {
-      await f.conn.query(`INSERT INTO \`${f.db}\`.busy SELECT seq, CONCAT('v', seq) FROM \`${f.db}\`.seq_${next}_to_${next + 199}`);
+      await f.conn.query(`INSERT INTO \`${f.db}\`.busy SELECT seq, CONCAT('v', seq) FROM ${seqRows(next, next + 199)}`);
       next += 200;
       await sleep(10);
     }

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { usePipelineFixture } from '../harness/pipeline.js';
 import { mysqlUrl, pgClient, waitFor } from '../harness/servers.js';
 import { waitForRunStreaming } from '../harness/waits.js';
+import { seqRows } from '../harness/sequence.js';
 
 const { fixture, start } = usePipelineFixture();
 const ROWS = 1_000_000;
@@ -22,7 +23,7 @@ test('1M rows of BIGINT UNSIGNED and DECIMAL(65,30) arrive exactly', { timeout: 
        SELECT seq, 18446744073709551615 - seq * 7919,
               CAST(CONCAT(IF(seq % 2 = 1, '-', ''), REPEAT('9', 11), LPAD(seq, 7, '0'), '12345678901234567', '.', LPAD(seq * 7, 30, '0')) AS DECIMAL(65,30)),
               IF(seq % 3 = 0, NULL, CAST(CONCAT('0.', LPAD(seq, 30, '0')) AS DECIMAL(65,30)))
-       FROM \`${f.db}\`.seq_${from}_to_${from + CHUNK - 1}`,
+       FROM ${seqRows(from, from + CHUNK - 1)}`,
     );
   }
   const client = pgClient(f.pg.url);

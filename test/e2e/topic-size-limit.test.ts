@@ -10,6 +10,8 @@ import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { assertReplicaConverges, usePipelineFixture } from '../harness/pipeline.js';
 import { readTopic } from '../harness/kafka-reader.js';
 import { kafkaBrokers, mysqlUrl, randomSuffix } from '../harness/servers.js';
+import { sourcePosition } from '../harness/waits.js';
+import { seqRows } from '../harness/sequence.js';
 
 const { fixture, start } = usePipelineFixture();
 
@@ -36,8 +38,8 @@ async function setTopicLimit(topic: string, bytes: number): Promise<void> {
 }
 
 async function binlogEnd(conn: ReturnType<typeof fixture>['conn']): Promise<string> {
-  const [[status]] = (await conn.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
-  return `${status.File}:${status.Position}`;
+  const end = await sourcePosition(conn);
+  return `${end.file}:${end.pos}`;
 }
 
 test(`a 2 MB transaction reaches the replica through a topic that accepts ${LIMIT} bytes per batch`, { timeout: 300_000 }, async () => {
@@ -46,7 +48,7 @@ test(`a 2 MB transaction reaches the replica through a topic that accepts ${LIMI
   await createLimitedTopic(topic);
   const from = await binlogEnd(f.conn);
   await f.conn.query(`CREATE TABLE \`${f.db}\`.wide (id INT PRIMARY KEY, pad VARCHAR(1000))`);
-  await f.conn.query(`INSERT INTO \`${f.db}\`.wide SELECT seq, REPEAT(CHAR(65 + seq % 26), 600) FROM \`${f.db}\`.seq_1_to_3000`);
+  await f.conn.query(`INSERT INTO \`${f.db}\`.wide SELECT seq, REPEAT(CHAR(65 + seq % 26), 600) FROM ${seqRows(1, 3000)}`);
   const common = ['--kafka', kafkaBrokers(), '--topic', topic];
   const cap = start(['capture', '--source', mysqlUrl(), '--include', f.db, '--server-id', f.serverId, '--client-id', topic, '--init-position', from, ...common]);
   const app = start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, ...common]);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { assertReplicaConverges, usePipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
 import { createPgDatabase, kafkaBrokers, mysqlUrl, randomSuffix, sleep, waitFor } from '../harness/servers.js';
-import { waitForRunStreaming } from '../harness/waits.js';
+import { sourcePosition, waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 const replicas: Array<{ drop: () => Promise<void> }> = [];
@@ -85,10 +85,10 @@ test('a stored position whose binlog was purged exits 5 naming the file', { time
   await writeRows(f, 'gone', 0, 5);
   await assertReplicaConverges(g, ['gone'], 60_000);
   await a.kill();
-  const [[{ File: stored }]] = (await f.conn.query('SHOW MASTER STATUS')) as unknown as [[{ File: string }]];
+  const { file: stored } = await sourcePosition(f.conn);
   await writeRows(f, 'gone', 5, 5);
   await f.conn.query('FLUSH BINARY LOGS');
-  const [[{ File: now }]] = (await f.conn.query('SHOW MASTER STATUS')) as unknown as [[{ File: string }]];
+  const { file: now } = await sourcePosition(f.conn);
   // MariaDB keeps a binlog until its checkpoint and every dump thread reading it have moved on.
   await waitFor(`${stored} to be purged`, async () => {
     await f.conn.query(`PURGE BINARY LOGS TO '${now}'`);

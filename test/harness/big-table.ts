@@ -1,7 +1,8 @@
 // The 10-column mixed-type table of the bootstrap tests and benchmark, filled deterministically
-// from MariaDB's sequence engine (ids 2, 4, 6, …, so inserts can land between them).
+// from a sequence of integers (ids 2, 4, 6, …, so inserts can land between them).
 
 import type mysql from 'mysql2/promise';
+import { seqRows } from './sequence.js';
 
 /** Creates the table and fills it with `rows` rows, in transactions of `txRows` (default: one). */
 export async function createBigTable(conn: mysql.Connection, db: string, rows: number, table = 'big', txRows = rows): Promise<void> {
@@ -16,6 +17,6 @@ export async function fillBigTable(conn: mysql.Connection, db: string, from: num
   for (let lo = from; lo <= to; lo += txRows) {
     await conn.query(`INSERT INTO \`${db}\`.\`${table}\` SELECT seq * 2, seq % 1000, seq / 7, seq / 3, CONCAT('name-', seq),
       IF(seq % 10 = 0, NULL, REPEAT('x', seq % 50)), TIMESTAMP('2020-01-01') + INTERVAL seq SECOND + INTERVAL seq % 1000000 MICROSECOND,
-      seq % 2, ELT(1 + seq % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(seq), 8, '0')) FROM \`${db}\`.seq_${lo}_to_${Math.min(lo + txRows - 1, to)}`);
+      seq % 2, ELT(1 + seq % 3, 'a', 'b', 'c'), UNHEX(LPAD(HEX(seq), 8, '0')) FROM ${seqRows(lo, Math.min(lo + txRows - 1, to))}`);
   }
 }

@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import type mysql from 'mysql2/promise';
 import { comparePositions, type BinlogPosition } from '../../src/core/position.js';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
-import { assertRunning, kafkaBrokers, logTail, mysqlConnection, mysqlUrl, pgClient, tcpPortsTo, waitForState, type My2pgProcess } from './servers.js';
+import { assertRunning, kafkaBrokers, logTail, mysqlConnection, mysqlUrl, pgClient, tcpPortsTo, testSource, waitForState, type My2pgProcess } from './servers.js';
 
 const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback);
 
@@ -193,9 +193,13 @@ export async function waitForConsumerGroup(what: string, group: string, done: (m
   return g.members;
 }
 
-/** Where the source's binlog ends now (SHOW MASTER STATUS). */
+/**
+ * Where the source's binlog ends now: SHOW BINLOG STATUS on MariaDB, SHOW BINARY LOG STATUS on
+ * MySQL (8.4 dropped SHOW MASTER STATUS), by the server the test source is (testSource()).
+ */
 export async function sourcePosition(conn: mysql.Connection): Promise<BinlogPosition> {
-  const [[status]] = (await conn.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number | string }]];
+  const statement = testSource() === 'mysql' ? 'SHOW BINARY LOG STATUS' : 'SHOW BINLOG STATUS';
+  const [[status]] = (await conn.query(statement)) as unknown as [[{ File: string; Position: number | string }]];
   return { file: status.File, pos: Number(status.Position) };
 }
 
