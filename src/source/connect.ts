@@ -4,6 +4,7 @@
 // hidden for messages, and what a lost connection looks like (the binlog reader's too).
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
 import { authPlugins } from 'mysql2';
 import type { Config } from '../config/schema.js';
@@ -129,18 +130,12 @@ export async function connectSource(url: string, tls: SourceTls = DEFAULT_SOURCE
 const codeOf = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 const errnoOf = (err: unknown): number => (err as { errno?: number } | null)?.errno ?? 0;
 
-/** Certificate checks that fail with a CA that did not sign the server's certificate (Node's codes). */
-const CERT_UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-]);
+/**
+ * How Node words a certificate chain that the CA does not verify (mysql2 replaces the TLS
+ * error's code with HANDSHAKE_SSL_ERROR, so the message is what is left of it).
+ */
+const CERT_UNTRUSTED = /self[- ]signed certificate|unable to (verify|get) .*certificate|certificate (signature failure|is not trusted|has expired|is not yet valid)/i;
+const CERT_WRONG_HOST = /does not match certificate's altnames|ERR_TLS_CERT_ALTNAME_INVALID/i;
 
 /** The server refuses plain connections (MySQL's require_secure_transport, MariaDB's too). */
 function insecureTransportRefused(err: unknown): boolean {
@@ -160,13 +155,20 @@ export async function sourceConnectError(url: string, tls: SourceTls, err: unkno
   if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
     return fail(`${where} does not support TLS, and source_ssl_mode is ${tls.mode}: enable TLS on the server, or set source_ssl_mode to PREFERRED or DISABLED`);
   }
-  const tlsCause = (err as { cause?: { code?: string } } | null)?.cause?.code;
-  if (CERT_UNTRUSTED.has(code ?? '') || CERT_UNTRUSTED.has(tlsCause ?? '')) {
-    const ca = tls.ca ? `source_ssl_ca ${tls.ca.file}` : 'no source_ssl_ca';
-    return fail(`${where}: its TLS certificate is not signed by the CA of ${ca} (${message}); set source_ssl_ca to the CA that signed the server's certificate, or source_ssl_mode to REQUIRED to encrypt without verifying`);
+  if (code === 'HANDSHAKE_SSL_ERROR' && CERT_UNTRUSTED.test(message)) {
+    const ca = tls.ca ? `the CA of source_ssl_ca ${tls.ca.file}` : 'a known CA (no source_ssl_ca is set)';
+    return fail(
+      `${where}: its TLS certificate is not verified by ${ca}: ${message}. Set source_ssl_ca to the CA that signed the server's certificate ` +
+        `(MySQL's own is ca.pem in its data directory), or source_ssl_mode to REQUIRED to encrypt without verifying the server`,
+    );
   }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || tlsCause === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return fail(`${where}: its TLS certificate does not name the host ${new URL(url).hostname} (${message}); source_ssl_mode VERIFY_IDENTITY needs a certificate issued for the host in the source URL, or use VERIFY_CA`);
+  if (code === 'HANDSHAKE_SSL_ERROR' && CERT_WRONG_HOST.test(message)) {
+    const host = new URL(url).hostname;
+    const ip = isIP(host.replace(/^\[|\]$/g, '')) !== 0;
+    return fail(
+      `${where}: its TLS certificate does not name the host ${ip ? `(the URL gives the address ${host}, and an address is checked as "localhost")` : host}: ${message}. ` +
+        `source_ssl_mode VERIFY_IDENTITY needs a certificate issued for the host name in the source URL; VERIFY_CA verifies the CA only`,
+    );
   }
   if (code === 'HANDSHAKE_SSL_ERROR') {
     return fail(`${where}: the TLS handshake failed under source_ssl_mode ${tls.mode}: ${message}`);
@@ -175,9 +177,14 @@ export async function sourceConnectError(url: string, tls: SourceTls, err: unkno
     return fail(`${where} accepts TLS connections only (require_secure_transport), and source_ssl_mode is DISABLED: set source_ssl_mode to PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY`);
   }
   const refused = [1044, 1045, 1698].includes(errnoOf(err));
+  // A configured RSA key that is not the server's gets a refusal like a wrong password: try once
+  // with the key the server sends.
+  if (errnoOf(err) === 1045 && tls.rsaPublicKey && !usesTls(url, tls) && (await accepted(sourceConnectionOptions(url, { ...tls, rsaPublicKey: undefined })))) {
+    return fail(`${where}: source_rsa_public_key ${tls.rsaPublicKey.file} is not the server's public key (caching_sha2_password refused the password encrypted with it, and accepted it with the key the server sends): set it to the server's key (caching_sha2_password_public_key_path, public_key.pem in MySQL's data directory) or leave it unset`);
+  }
   // A user created REQUIRE SSL (or X509…) is refused on a plain connection as if its password
   // were wrong: tell the two apart by trying TLS once.
-  if (errnoOf(err) === 1045 && !usesTls(url, tls) && (await acceptedOverTls(url, tls))) {
+  if (errnoOf(err) === 1045 && !usesTls(url, tls) && (await accepted(sourceConnectionOptions(url, { ...tls, mode: 'REQUIRED' }, true)))) {
     return fail(
       `${where} accepts user ${decodeURIComponent(new URL(url).username)} over TLS only (the account requires SSL), and ` +
         (tls.mode === 'DISABLED' ? 'source_ssl_mode is DISABLED' : 'the server offered no TLS to this connection') +
@@ -188,9 +195,10 @@ export async function sourceConnectError(url: string, tls: SourceTls, err: unkno
   return new My2pgError('UNREACHABLE', `cannot connect to ${where}: ${message}`, { retriable: !refused, cause: err });
 }
 
-async function acceptedOverTls(url: string, tls: SourceTls): Promise<boolean> {
+/** Whether a connection with these options is accepted (closed at once). */
+async function accepted(options: mysql.ConnectionOptions): Promise<boolean> {
   try {
-    const conn = await mysql.createConnection(sourceConnectionOptions(url, { ...tls, mode: 'REQUIRED' }, true));
+    const conn = await mysql.createConnection(options);
     await conn.end().catch(() => undefined);
     return true;
   } catch {
