@@ -8,6 +8,7 @@
 import { ZongJi } from '../../src/source/zongji.js';
 import { Kafka, logLevel } from '../../src/transport/kafkajs.js';
 import { zongjiOptions } from '../../src/source/binlog-reader.js';
+import { settleSourceTls } from '../../src/source/connect.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { StreamMessage } from '../../src/core/events.js';
 import { encodeRowEvent } from '../../src/core/maxwell.js';
@@ -20,6 +21,8 @@ const TX_ROWS = 10_000;
 
 /** Decodes from `file:pos` with the options capture gives zongji; ms from ready to the n-th row. */
 async function bareDecode(file: string, pos: number, n: number): Promise<number> {
+  // The same TLS as capture's (PREFERRED: whether the server offers it is asked first).
+  await settleSourceTls(mysqlUrl());
   const zongji = new ZongJi(zongjiOptions(mysqlUrl()));
   let started = 0;
   let rows = 0;

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import type { TableFilter } from '../core/table-filter.js';
 import { listDatabases, listTables } from '../source/schema-reader.js';
+import { DEFAULT_SOURCE_TLS } from '../source/connect.js';
 import { My2pgError } from '../core/errors.js';
 import { createTable } from '../ddl/translate.js';
 import { Catalog, type TargetTable } from '../target/catalog.js';
@@ -32,7 +33,7 @@ function chunkHandler(opts: BootstrapOptions): { handle: ChunkHandler; close(): 
     const h = new ChunkJobHandler(opts);
     return { handle: h.handle, close: () => h.close() };
   }
-  const config = { sourceUrl: opts.sourceUrl, targetUrl: opts.targetUrl, dialect: opts.dialect.name, keepCase: opts.naming.keepCase, logLevel: opts.log.level };
+  const config = { sourceUrl: opts.sourceUrl, sourceTls: opts.sourceTls ?? DEFAULT_SOURCE_TLS, targetUrl: opts.targetUrl, dialect: opts.dialect.name, keepCase: opts.naming.keepCase, logLevel: opts.log.level };
   const threads = new ChunkThreads(config, opts.concurrency);
   return { handle: threads.handle, close: () => threads.close() };
 }
@@ -59,7 +60,7 @@ export class Bootstrapper {
 
   /** The source's tables the filter includes. */
   async includedTables(filter: TableFilter): Promise<Array<{ db: string; table: string }>> {
-    const conn = await connectForBootstrap(this.opts.sourceUrl);
+    const conn = await connectForBootstrap(this.opts.sourceUrl, this.opts.sourceTls);
     try {
       const out: Array<{ db: string; table: string }> = [];
       for (const db of await listDatabases(conn)) {
@@ -85,7 +86,7 @@ export class Bootstrapper {
     } else {
       queue = new InProcessQueue(handler.handle, Math.max(opts.concurrency, 1), opts.log);
     }
-    const source = await connectForBootstrap(opts.sourceUrl);
+    const source = await connectForBootstrap(opts.sourceUrl, opts.sourceTls);
     try {
       await migrateControlSchema(target);
       for (const t of tables) {

@@ -44,7 +44,7 @@ export class ChunkJobHandler {
     let waiting = false;
     // One connection describes the table for every attempt at this chunk, before and after its read.
     const describer: { conn?: Connection } = {};
-    const describe = async () => findSourceTable((describer.conn ??= await connectForBootstrap(opts.sourceUrl)), job.db, job.table);
+    const describe = async () => findSourceTable((describer.conn ??= await connectForBootstrap(opts.sourceUrl, opts.sourceTls)), job.db, job.table);
     try {
       for (;;) {
         const b = await readBootstrap(client, job.db, job.table);
@@ -77,7 +77,7 @@ export class ChunkJobHandler {
         const unchanged = async () => (await describe().then((now) => now && shapeOf(now))) === shape;
         try {
           const result = await copyChunk(
-            () => connectForBootstrap(opts.sourceUrl),
+            () => connectForBootstrap(opts.sourceUrl, opts.sourceTls),
             src,
             b,
             job.chunkNo,

@@ -4,6 +4,7 @@
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createLogger } from '../core/logger.js';
+import type { SourceTls } from '../source/connect.js';
 import { dialectFor } from '../target/dialect.js';
 import { Naming } from '../target/naming.js';
 import { ChunkJobHandler } from './chunk-job-handler.js';
@@ -15,6 +16,8 @@ const CHUNK_THREAD = 'my2pgChunkThread';
 /** What a chunk thread needs to build its ChunkJobHandler: plain data only. */
 export interface ThreadConfig {
   sourceUrl: string;
+  /** The source's TLS settings, its files already read (plain data). */
+  sourceTls: SourceTls;
   targetUrl: string;
   dialect: 'postgres' | 'greenplum';
   keepCase: boolean;
@@ -100,6 +103,7 @@ if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null
   const c = workerData as ThreadConfig;
   const handler = new ChunkJobHandler({
     sourceUrl: c.sourceUrl,
+    sourceTls: c.sourceTls,
     targetUrl: c.targetUrl,
     dialect: dialectFor(c.dialect),
     naming: new Naming(c.keepCase),

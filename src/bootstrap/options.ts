@@ -1,6 +1,7 @@
 // What a bootstrap is given: its options, and where its events go for other consumers.
 
 import type { Logger } from '../core/logger.js';
+import type { SourceTls } from '../source/connect.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
@@ -17,6 +18,8 @@ export interface BootstrapEvents {
 
 export interface BootstrapOptions {
   sourceUrl: string;
+  /** TLS and authentication of the source connections (default: PREFERRED). */
+  sourceTls?: SourceTls;
   targetUrl: string;
   dialect: Dialect;
   naming: Naming;

@@ -3,7 +3,7 @@
 // table is copied").
 
 import type { Connection } from 'mysql2/promise';
-import { connectSource } from '../source/connect.js';
+import { connectSource, type SourceTls } from '../source/connect.js';
 import { rowColumnsFromSchema, type RowColumn } from '../source/row-encoder.js';
 import { readTableSchema } from '../source/schema-reader.js';
 import { My2pgError } from '../core/errors.js';
@@ -11,8 +11,8 @@ import type { TableSchema } from '../core/table-schema.js';
 import type { KeyValue, KeyValues } from '../state/bootstrap-registry.js';
 
 /** A connection whose values read exactly as the row encoder needs them: TIMESTAMP in UTC. */
-export async function connectForBootstrap(url: string): Promise<Connection> {
-  const conn = await connectSource(url, { jsonStrings: true, charset: 'utf8mb4' });
+export async function connectForBootstrap(url: string, tls?: SourceTls): Promise<Connection> {
+  const conn = await connectSource(url, tls, { jsonStrings: true, charset: 'utf8mb4' });
   await conn.query("SET time_zone = '+00:00'");
   return conn;
 }

@@ -18,7 +18,7 @@ import type { DdlEventFields } from '../core/maxwell.js';
 import { formatPosition, type BinlogPosition } from '../core/position.js';
 import type { Publisher } from '../transport/transport.js';
 import { BinlogReader, type SourceRowsEvent } from '../source/binlog-reader.js';
-import { connectSource, isConnectionLoss } from '../source/connect.js';
+import { connectSource, isConnectionLoss, type SourceTls } from '../source/connect.js';
 import { GtidTracker } from './gtid-tracker.js';
 import type { TableFilter } from '../core/table-filter.js';
 import { DEFAULT_OUTPUT, type OutputOptions } from '../core/maxwell-keys.js';
@@ -31,6 +31,8 @@ import { PublishSession } from './publish-session.js';
 
 export interface CaptureOptions {
   sourceUrl: string;
+  /** TLS and authentication of the source connections (default: PREFERRED). */
+  sourceTls?: SourceTls;
   serverId: number;
   filter: TableFilter;
   publisher: Publisher;
@@ -112,7 +114,7 @@ export class CaptureStage {
   }
 
   private async streamOnce(): Promise<void> {
-    const conn = await connectSource(this.opts.sourceUrl);
+    const conn = await connectSource(this.opts.sourceUrl, this.opts.sourceTls);
     // A lost connection fails its next query; without a listener its 'error' would end the process.
     conn.on('error', () => undefined);
     this.conn = conn;
@@ -163,7 +165,7 @@ export class CaptureStage {
     this.file = start.file;
     this.lastEnd = start.pos;
     if (this.stopping) return;
-    this.source = new BinlogReader({ url: this.opts.sourceUrl, serverId: this.opts.serverId, start, byGtid });
+    this.source = new BinlogReader({ url: this.opts.sourceUrl, tls: this.opts.sourceTls, serverId: this.opts.serverId, start, byGtid });
     await this.source.start();
     this.backoff.recovered();
     while (!this.stopping) {

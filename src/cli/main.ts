@@ -23,6 +23,8 @@ const USAGE = `usage:
 common options: --config FILE, --exclude RULES, --client-id ID, --server-id N, --use-gtid true|false,
   --init-position FILE:OFFSET, --heartbeat-interval-ms N, --topic-partitions N,
   --batch-max-rows N, --batch-max-wait-ms N, --dialect postgres|greenplum, --keep-case, --log-level LEVEL
+source TLS: --source-ssl-mode DISABLED|PREFERRED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY (default PREFERRED),
+  --source-ssl-ca FILE, --source-ssl-cert FILE --source-ssl-key FILE, --source-rsa-public-key FILE
 Every option can also come from MY2PG_<OPTION> environment variables or the YAML config file.`;
 
 const COMMANDS = ['capture', 'apply', 'run', 'bootstrap'];

@@ -17,6 +17,7 @@ import { Backoff } from '../core/backoff.js';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { tableKey } from '../core/table-key.js';
+import { sourceTlsFromConfig } from '../source/connect.js';
 import { withReplica } from '../target/connect.js';
 import { migrateControlSchema } from '../state/control-schema.js';
 import { dialectFor } from '../target/dialect.js';
@@ -37,6 +38,8 @@ export interface Runnable {
 }
 
 export async function buildStages(command: string, c: Config, log: Logger, flags: { worker: boolean }): Promise<Runnable[]> {
+  // The source's TLS files are read at the start: a missing one stops it before anything runs.
+  if (command !== 'apply') sourceTlsFromConfig(c);
   switch (command) {
     case 'bootstrap':
       return [flags.worker ? bootstrapWorker(c, log) : bootstrap(c, log)];
@@ -108,6 +111,7 @@ export function captureStage(c: Config, command: string, publisher: Publisher, l
   log.info({ server_id: serverId, derived: c.server_id === undefined, ...(c.kafka ? { client_id: c.client_id } : {}) }, 'capture identity on the source');
   return new CaptureStage({
     sourceUrl: need(c, 'source', command),
+    sourceTls: sourceTlsFromConfig(c),
     serverId,
     useGtid: c.use_gtid,
     initPosition: c.init_position,
@@ -211,6 +215,7 @@ function embedded(c: Config, log: Logger): Runnable[] {
 function bootstrapOptions(c: Config, log: Logger, command: string): BootstrapOptions {
   return {
     sourceUrl: need(c, 'source', command),
+    sourceTls: sourceTlsFromConfig(c),
     targetUrl: need(c, 'target', command),
     dialect: dialectFor(c.dialect),
     naming: new Naming(c.keep_case),

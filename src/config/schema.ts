@@ -22,6 +22,14 @@ export const configSchema = z
   .object({
     source: mysqlUrl.optional(),
     target: postgresUrl.optional(),
+    source_ssl_mode: z.preprocess(
+      (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+      z.enum(['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY']),
+    ).default('PREFERRED'),
+    source_ssl_ca: z.string().min(1).optional(),
+    source_ssl_cert: z.string().min(1).optional(),
+    source_ssl_key: z.string().min(1).optional(),
+    source_rsa_public_key: z.string().min(1).optional(),
     kafka: list.optional(),
     topic: z.string().min(1).default('maxwell'),
     topic_partitions: int(1).default(1),
@@ -77,9 +85,17 @@ export const configSchema = z
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .strict()
-  .refine((c) => c.producer_partition_by !== 'column' || c.producer_partition_columns.length > 0, {
-    message: 'producer_partition_by: column needs producer_partition_columns',
-    path: ['producer_partition_columns'],
+  .superRefine((c, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+    if (c.producer_partition_by === 'column' && c.producer_partition_columns.length === 0) {
+      problem('producer_partition_columns', 'producer_partition_by: column needs producer_partition_columns');
+    }
+    if ((c.source_ssl_mode === 'VERIFY_CA' || c.source_ssl_mode === 'VERIFY_IDENTITY') && c.source_ssl_ca === undefined) {
+      problem('source_ssl_ca', `source_ssl_mode ${c.source_ssl_mode} needs source_ssl_ca (the CA that signed the server's certificate)`);
+    }
+    if ((c.source_ssl_cert === undefined) !== (c.source_ssl_key === undefined)) {
+      problem(c.source_ssl_cert === undefined ? 'source_ssl_cert' : 'source_ssl_key', 'source_ssl_cert and source_ssl_key go together (a client certificate and its key)');
+    }
   });
 
 /** Map options given as text (environment, flags) are JSON objects. */

@@ -2,13 +2,16 @@
 // consumer falls behind, the replication connection is paused (docs/OPERATIONS.md, "Memory").
 
 import { ZongJi, type AnyBinlogEvent, type RowsEvent, type TableMapEntry, type TableMapEvent } from './zongji.js';
+import type { ConnectionOptions } from 'mysql2';
 import { My2pgError } from '../core/errors.js';
 import type { BinlogPosition } from '../core/position.js';
-import { isConnectionLoss } from './connect.js';
+import { isConnectionLoss, settleSourceTls, sourceConnectionOptions, type SourceTls } from './connect.js';
 import { markBinaryJson, markRawText } from './row-encoder.js';
 
 export interface BinlogReaderOptions {
   url: string;
+  /** TLS and authentication of the binlog connections (default: PREFERRED). */
+  tls?: SourceTls;
   serverId: number;
   start: BinlogPosition;
   /** Start from `start.gtid` instead of file and offset. */
@@ -22,14 +25,14 @@ const EVENTS = [
   'gtid', 'anonymousgtid', 'mariadbgtid', 'heartbeat',
 ];
 
-/** The binlog connection's options for a mysql:// URL (also what the capture benchmark's bare decoder uses). */
-export function zongjiOptions(url: string): ConstructorParameters<typeof ZongJi>[0] {
-  const u = new URL(url);
+/**
+ * The binlog connection's options for a mysql:// URL (also what the capture benchmark's bare
+ * decoder uses): zongji's control and binlog connections are mysql2's, with the options of every
+ * source connection (TLS, authentication).
+ */
+export function zongjiOptions(url: string, tls?: SourceTls): ConnectionOptions {
   return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
+    ...sourceConnectionOptions(url, tls),
     // Temporal values as text (DATETIME wall clock, TIMESTAMP in UTC) and JSON as raw text, so
     // nothing passes through a JS Date or number on the way to the encoder.
     dateStrings: true,
@@ -65,7 +68,9 @@ export class BinlogReader {
 
   /** Connects and starts streaming from `opts.start`; resolves once the dump has begun. */
   async start(): Promise<void> {
-    const zongji = new ZongJi(zongjiOptions(this.opts.url));
+    // Under PREFERRED, whether the server offers TLS is known before zongji connects.
+    await settleSourceTls(this.opts.url, this.opts.tls);
+    const zongji = new ZongJi(zongjiOptions(this.opts.url, this.opts.tls));
     this.zongji = zongji;
     zongji.on('binlog', (ev) => this.onEvent(ev));
     zongji.on('error', (err) => this.fail(err));
