@@ -43,8 +43,8 @@ export class ChunkJobHandler {
     const since = Date.now();
     let waiting = false;
     // One connection describes the table for every attempt at this chunk, before and after its read.
-    const describer: { conn?: Connection } = {};
-    const describe = async () => findSourceTable((describer.conn ??= await connectForBootstrap(opts.sourceUrl, opts.sourceTls)), job.db, job.table);
+    let describer: Connection | undefined;
+    const describe = async () => findSourceTable((describer ??= await connectForBootstrap(opts.sourceUrl, opts.sourceTls)), job.db, job.table);
     try {
       for (;;) {
         const b = await readBootstrap(client, job.db, job.table);
@@ -97,7 +97,7 @@ export class ChunkJobHandler {
       throw err;
     } finally {
       client.release();
-      await describer.conn?.end().catch(() => undefined);
+      await describer?.end().catch(() => undefined);
     }
   };
 

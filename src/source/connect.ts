@@ -10,8 +10,8 @@ import { authPlugins } from 'mysql2';
 import type { Config } from '../config/schema.js';
 import { isTransient, My2pgError } from '../core/errors.js';
 
-export const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+/** The modes of `source_ssl_mode`, as the configuration lists them. */
+export type SslMode = Config['source_ssl_mode'];
 
 /**
  * How to secure source connections: plain data (it crosses to worker threads), files already
