@@ -6,11 +6,10 @@
 // publishes its rows again, as Maxwell's bootstrap does.
 
 import { Kafka, logLevel, type Producer } from '../transport/kafkajs.js';
-import { jacksonString } from '../core/java-format.js';
 import { My2pgError } from '../core/errors.js';
-import { jsonNullsJson } from '../core/maxwell.js';
+import { encodeRowEvent, jsonNullsJson, type BootstrapEventType } from '../core/maxwell.js';
 import type { Logger } from '../core/logger.js';
-import { ddlPartitionString, rowKey, rowPartitionString, type OutputOptions } from '../core/maxwell-keys.js';
+import { bootstrapPartitionString, ddlPartitionString, objectJson, rowKey, tableKey, type OutputOptions } from '../core/maxwell-keys.js';
 import { BATCH_OVERHEAD, ensureTopics, isTemplate, RECORD_OVERHEAD, topicFor, topicMaxMessageBytes, topicPartitions } from '../transport/kafka-topics.js';
 import { partitionFor, type PartitionHash } from '../transport/partitioner.js';
 import type { BootstrapEvents } from './options.js';
@@ -77,33 +76,24 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
   }
 
   private row(src: SourceTable, values: string[], jsonNulls?: string[]): BootstrapRecord {
-    const { database, table } = src.def;
-    const names = src.def.columns.map((c) => c.name);
+    const { database, table, columns, primaryKey } = src.def;
+    const names = columns.map((c) => c.name);
     const byName: Record<string, string> = {};
-    let data = '';
-    names.forEach((n, i) => {
-      byName[n] = values[i];
-      data += `${i ? ',' : ''}${jacksonString(n)}:${values[i]}`;
-    });
-    const shape = { database, table, columns: names, values: byName, primaryKey: src.def.primaryKey };
-    const by = rowPartitionString(shape, this.opts.output);
-    const nulls = jsonNullsJson(jsonNulls);
-    const value = `${this.head('bootstrap-insert', database, table)},"data":{${data}}${nulls ? `,"json_nulls":${nulls}` : ''}}`;
-    return { key: rowKey(shape, this.opts.output.keyFormat), value, partitionBy: typeof by === 'string' ? by : database };
+    names.forEach((n, i) => (byName[n] = values[i]));
+    const shape = { database, table, columns: names, values: byName, primaryKey };
+    const data = objectJson(names, byName, this.opts.output.nulls);
+    const value = encodeRowEvent({ database, table, type: 'bootstrap-insert', ts: nowSeconds(), data, jsonNulls: jsonNullsJson(jsonNulls) });
+    return { key: rowKey(shape, this.opts.output.keyFormat), value, partitionBy: bootstrapPartitionString(shape, this.opts.output) };
   }
 
   async close(): Promise<void> {
     await this.producer?.disconnect();
   }
 
-  private async marker(type: string, db: string, table: string): Promise<void> {
-    const key = `{"database":${jacksonString(db)},"table":${jacksonString(table)}}`;
-    const value = `${this.head(type, db, table)},"data":{}}`;
-    await this.send(db, table, `${type} event of ${db}.${table}`, [{ key, value, partitionBy: ddlPartitionString(db, table, this.opts.output) }]);
-  }
-
-  private head(type: string, db: string, table: string): string {
-    return `{"database":${jacksonString(db)},"table":${jacksonString(table)},"type":"${type}","ts":${Math.floor(Date.now() / 1000)}`;
+  private async marker(type: BootstrapEventType, db: string, table: string): Promise<void> {
+    const value = encodeRowEvent({ database: db, table, type, ts: nowSeconds(), data: '{}' });
+    const record = { key: tableKey(db, table), value, partitionBy: ddlPartitionString(db, table, this.opts.output) };
+    await this.send(db, table, `${type} event of ${db}.${table}`, [record]);
   }
 
   /** Sends a table's events after the sends before; resolves once Kafka acknowledged them all. */
@@ -171,4 +161,8 @@ export class KafkaBootstrapEvents implements BootstrapEvents {
     );
     return limits.get(topic)!;
   }
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }

@@ -5,7 +5,8 @@
 // heartbeatMs without binlog events.
 
 import type { StreamMessage } from '../core/events.js';
-import { encodeHashKey, encodeHeartbeat, HEARTBEAT_DATABASE } from '../core/maxwell.js';
+import { encodeHeartbeat, HEARTBEAT_DATABASE } from '../core/maxwell.js';
+import { tableKey } from '../core/maxwell-keys.js';
 import { formatPosition, type BinlogPosition } from '../core/position.js';
 import type { SchemaRecord } from '../core/table-schema.js';
 import type { Publisher } from '../transport/transport.js';
@@ -104,7 +105,7 @@ export class PublishSession {
     await this.begin();
     await this.publisher.send([
       {
-        key: encodeHashKey(HEARTBEAT_DATABASE, 'heartbeat', []),
+        key: tableKey(HEARTBEAT_DATABASE, 'heartbeat'),
         value: encodeHeartbeat(Date.now(), formatPosition(at), at.gtid),
         database: HEARTBEAT_DATABASE,
         table: null,

@@ -12,7 +12,7 @@ import { jacksonString } from '../core/java-format.js';
 import type { EventCursor } from '../core/position.js';
 import type { TableFilter } from '../core/table-filter.js';
 import type { TableSchema } from '../core/table-schema.js';
-import { isCharType } from '../ddl/parse.js';
+import { hasCharset } from '../core/mysql-types.js';
 import type { SourceRowsEvent } from '../source/binlog-reader.js';
 import { changedColumns, encodeRow, rowColumns, type RowColumn } from '../source/row-encoder.js';
 import { databaseCharset, readTableSchema } from '../source/schema-reader.js';
@@ -161,9 +161,9 @@ export class RowShaper {
    */
   private async columnCharsets(schema: TableSchema | null): Promise<Map<string, string | null>> {
     if (!schema) return new Map();
-    const unknown = schema.columns.some((c) => c.charset === null && isCharType(c.type));
+    const unknown = schema.columns.some((c) => c.charset === null && hasCharset(c.type));
     const fallback = unknown ? schema.charset ?? this.o.tracker.databaseCharset(schema.database) ?? (await databaseCharset(this.o.conn, schema.database)) : null;
-    return new Map(schema.columns.map((c) => [c.name, c.charset ?? (isCharType(c.type) ? fallback : null)]));
+    return new Map(schema.columns.map((c) => [c.name, c.charset ?? (hasCharset(c.type) ? fallback : null)]));
   }
 
   /** A row event with the optional fields the output options ask for (Maxwell's order). */

@@ -10,7 +10,8 @@ import { tableKey } from '../core/table-key.js';
 import { classifyDdl } from '../ddl/classify.js';
 import { evolveSchema, type SchemaChange } from '../ddl/evolve.js';
 import type { DdlOperation, TableName } from '../ddl/operations.js';
-import { isCharType, parseDdl } from '../ddl/parse.js';
+import { hasCharset } from '../core/mysql-types.js';
+import { parseDdl } from '../ddl/parse.js';
 import type { TableFilter } from '../core/table-filter.js';
 
 
@@ -269,7 +270,7 @@ export class SchemaTracker {
 export function inheritCharsets(def: TableSchema, databaseCharset: string | null): TableSchema {
   const charset = def.charset ?? databaseCharset;
   if (charset === null) return def;
-  const inherits = (c: TableSchema['columns'][number]) => c.charset === null && isCharType(c.type);
+  const inherits = (c: TableSchema['columns'][number]) => c.charset === null && hasCharset(c.type);
   if (charset === def.charset && !def.columns.some(inherits)) return def;
   return { ...def, charset, columns: def.columns.map((c) => (inherits(c) ? { ...c, charset } : c)) };
 }

@@ -72,6 +72,11 @@ export function rowKey(r: RowShape, format: OutputOptions['keyFormat']): string 
   return `${key}}`;
 }
 
+/** The key of an event about a whole table (bootstrap start and complete, heartbeats): `{"database","table"}`. */
+export function tableKey(database: string, table: string): string {
+  return `${hashKeyHead(database, table)}}`;
+}
+
 /** `{"database":…,"table":…` of a table's hash keys, and `"pk.<col>"` of its key columns, kept (names repeat on every row). */
 const labels = new Map<string, string>();
 function hashKeyHead(database: string, table: string): string {
@@ -116,6 +121,15 @@ export function rowPartitionString(r: RowShape, o: OutputOptions, by: PartitionB
     case 'random':
       return randomUUID().replace(/-/g, '').slice(0, 10);
   }
+}
+
+/**
+ * The partition string of a `bootstrap-insert`: the same row's (so both land in one partition),
+ * the database for `transaction_id` and `thread_id`, which a row read by SELECT does not have.
+ */
+export function bootstrapPartitionString(r: RowShape, o: OutputOptions): string {
+  const by = rowPartitionString(r, o);
+  return typeof by === 'string' ? by : r.database;
 }
 
 /** DDL is hashed by database, or by table (falling back to database) when rows are by table. */

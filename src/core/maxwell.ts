@@ -6,11 +6,15 @@ import { jacksonString } from './java-format.js';
 import { JSON_NULL, JsonNull, JsonNumber, type ChangeEvent, type ColumnRename, type DdlEvent, type DdlType, type JsonValue, type RowType } from './events.js';
 import { parseJson, stringifyJson } from './json.js';
 import type { ColumnDef, IndexDef, TableSchema } from './table-schema.js';
+import { hasFractionalSeconds, isBinaryFamily, typeFamily } from './mysql-types.js';
+
+/** Maxwell's bootstrap events (docs/EVENTS.md "Bootstrap events"), which share the row events' shape. */
+export type BootstrapEventType = 'bootstrap-start' | 'bootstrap-insert' | 'bootstrap-complete';
 
 export interface RowEventFields {
   database: string;
   table: string;
-  type: RowType;
+  type: RowType | BootstrapEventType;
   /** Seconds since the epoch. */
   ts: number;
   xid?: string | null;
@@ -33,7 +37,7 @@ export interface RowEventFields {
   jsonNulls?: string;
 }
 
-/** Serialises a row event exactly as Maxwell orders its fields. */
+/** Serialises a row or bootstrap event exactly as Maxwell orders its fields. */
 export function encodeRowEvent(f: RowEventFields): string {
   let out = `{"database":${jacksonString(f.database)},"table":${jacksonString(f.table)},"type":"${f.type}","ts":${f.ts}`;
   if (f.xid != null) out += `,"xid":${f.xid}`;
@@ -60,17 +64,6 @@ export function jsonNullsJson(data: readonly string[] = [], old: readonly string
   const list = (names: readonly string[]) => `[${names.map(jacksonString).join(',')}]`;
   const parts = [data.length > 0 ? `"data":${list(data)}` : '', old.length > 0 ? `"old":${list(old)}` : ''];
   return `{${parts.filter(Boolean).join(',')}}`;
-}
-
-/**
- * Maxwell's `hash` key: database, table, then `pk.<col>` for each primary-key column, whose
- * values are given as serialised JSON.
- */
-export function encodeHashKey(database: string, table: string | null, pk: Array<[string, string]>): string {
-  let out = `{"database":${jacksonString(database)}`;
-  if (table !== null) out += `,"table":${jacksonString(table)}`;
-  for (const [col, v] of pk) out += `,${jacksonString(`pk.${col.toLowerCase()}`)}:${v}`;
-  return `${out}}`;
 }
 
 /** The `database` of heartbeat events; apply records them in `_my2pg.heartbeats`. */
@@ -183,11 +176,12 @@ function indexFromJson(v: JsonValue): IndexDef {
  */
 function columnToJson(c: ColumnDef): JsonValue {
   const out: Record<string, JsonValue> = { type: c.type, name: c.name };
-  if (TEXT_TYPES.has(c.type)) out.charset = c.charset;
-  else if (BINARY_TYPES.has(c.type)) out.charset = 'binary';
-  else if (INTEGER_TYPES.has(c.type)) out.signed = !c.unsigned;
-  else if (c.type === 'enum' || c.type === 'set') out['enum-values'] = c.values ?? [];
-  else if (TEMPORAL_TYPES.has(c.type)) out['column-length'] = new JsonNumber(String(c.fsp ?? 0));
+  const family = typeFamily(c.type);
+  if (family === 'char' || family === 'text') out.charset = c.charset;
+  else if (isBinaryFamily(family)) out.charset = 'binary';
+  else if (family === 'integer') out.signed = !c.unsigned;
+  else if (family === 'enum' || family === 'set') out['enum-values'] = c.values ?? [];
+  else if (hasFractionalSeconds(family)) out['column-length'] = new JsonNumber(String(c.fsp ?? 0));
   out['column-type'] = c.columnType;
   out.nullable = c.nullable;
   out.default = c.default;
@@ -200,13 +194,6 @@ function columnToJson(c: ColumnDef): JsonValue {
   if (c.autoIncrement) out['auto-increment'] = true;
   return out;
 }
-
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
-/** Maxwell's StringColumnDef types that carry the column's character set. */
-const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
-/** Maxwell's StringColumnDef types whose `charset` is "binary". */
-const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
-const TEMPORAL_TYPES = new Set(['datetime', 'timestamp', 'time']);
 
 function numOrNull(n: number | null): JsonValue {
   return n === null ? null : new JsonNumber(String(n));
@@ -324,7 +311,7 @@ function columnFromJson(c: JsonValue): ColumnDef {
     default: typeof c.default === 'string' ? c.default : null,
     unsigned: c.unsigned === true || signed === false,
     // Binary types have no character set of their own (Maxwell's "binary" says so).
-    charset: typeof c.charset === 'string' && !BINARY_TYPES.has(type) ? c.charset : null,
+    charset: typeof c.charset === 'string' && !isBinaryFamily(typeFamily(type)) ? c.charset : null,
     length: optInt(c.length),
     precision: optInt(c.precision),
     scale: optInt(c.scale),

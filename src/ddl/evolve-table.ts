@@ -3,9 +3,10 @@
 
 import { My2pgError } from '../core/errors.js';
 import type { ColumnRename } from '../core/events.js';
+import { hasCharset, TEXT_SIZES } from '../core/mysql-types.js';
 import type { ColumnDef, IndexDef, TableSchema } from '../core/table-schema.js';
 import type { AlterSpec, ColumnPosition, ColumnSpec } from './operations.js';
-import { addForeignKeyIndex, isCharType, nameIndexes, normaliseLiteral, sameName } from './parse.js';
+import { addForeignKeyIndex, nameIndexes, normaliseLiteral, sameName } from './parse.js';
 
 /**
  * Applies ALTER TABLE clauses to one table: the new definition (a copy) and the columns renamed
@@ -225,7 +226,7 @@ class TableAlteration {
   private convertCharset(s: Clause<'convert-charset'>): void {
     const cs = s.charset === 'default' ? this.charset : s.charset;
     if (!cs) return;
-    for (const c of this.cols) if (isCharType(c.def.type)) c.def = c.def.charset !== null ? convertColumn(c.def, cs) : { ...c.def, charset: cs };
+    for (const c of this.cols) if (hasCharset(c.def.type)) c.def = c.def.charset !== null ? convertColumn(c.def, cs) : { ...c.def, charset: cs };
     this.charset = cs;
   }
 
@@ -282,7 +283,7 @@ class TableAlteration {
   /** A column definition of a clause; a character column without a charset of its own takes the table's. */
   private newDef(spec: ColumnSpec, name: string): ColumnDef {
     const c = { ...spec.def, name, values: spec.def.values ? [...spec.def.values] : null };
-    if (!spec.explicitCharset && isCharType(c.type)) c.charset = this.charset;
+    if (!spec.explicitCharset && hasCharset(c.type)) c.charset = this.charset;
     return c;
   }
 
@@ -308,18 +309,17 @@ class TableAlteration {
 
 /** Bytes per character of the charsets whose TEXT columns CONVERT TO widens. */
 const MAX_BYTES: Record<string, number> = { latin1: 1, ascii: 1, binary: 1, cp1251: 1, cp1250: 1, cp1252: 1, koi8r: 1, greek: 1, hebrew: 1, ucs2: 2, utf8: 3, utf8mb3: 3, utf8mb4: 4, utf16: 4, utf32: 4 };
-const TEXT_TYPES = ['tinytext', 'text', 'mediumtext', 'longtext'];
-const TEXT_BYTES = [255, 65535, 16777215, 4294967295];
 
 /** CONVERT TO CHARACTER SET keeps a TEXT column's capacity in characters, so it may grow a size. */
 function convertColumn(c: ColumnDef, cs: string): ColumnDef {
   const out = { ...c, charset: cs };
-  const k = TEXT_TYPES.indexOf(c.type);
+  const k = TEXT_SIZES.findIndex((t) => t.name === c.type);
   const from = MAX_BYTES[c.charset ?? ''];
   const to = MAX_BYTES[cs];
   if (k < 0 || !from || !to || to <= from) return out;
-  const chars = TEXT_BYTES[k] / from;
+  const chars = TEXT_SIZES[k].maxBytes! / from;
   let j = k;
-  while (j < TEXT_TYPES.length - 1 && chars * to > TEXT_BYTES[j]) j++;
-  return { ...out, type: TEXT_TYPES[j], columnType: TEXT_TYPES[j], length: TEXT_BYTES[j] };
+  while (j < TEXT_SIZES.length - 1 && chars * to > TEXT_SIZES[j].maxBytes!) j++;
+  const { name, maxBytes } = TEXT_SIZES[j];
+  return { ...out, type: name, columnType: name, length: maxBytes! };
 }

@@ -4,6 +4,7 @@
 // `ADD (a INT, b INT)`, doubled backticks inside names, `'a''b'` defaults (docs/DDL.md).
 
 import { My2pgError } from '../core/errors.js';
+import { hasCharset, mysqlType, typeFamily } from '../core/mysql-types.js';
 import type { ColumnDef, IndexDef, TableSchema } from '../core/table-schema.js';
 import { lex, type Token } from './lexer.js';
 import type { AlterSpec, ColumnPosition, ColumnSpec, DdlOperation, TableName } from './operations.js';
@@ -25,35 +26,6 @@ export function parseDdl(sql: string, defaultDatabase: string): DdlOperation {
 }
 
 class ParseFailure extends Error {}
-
-const INT_PRECISION: Record<string, [number, number]> = {
-  tinyint: [3, 3],
-  smallint: [5, 5],
-  mediumint: [7, 8],
-  int: [10, 10],
-  bigint: [19, 20],
-};
-
-const TEXT_LENGTH: Record<string, number> = {
-  tinytext: 255, text: 65535, mediumtext: 16777215, longtext: 4294967295,
-  tinyblob: 255, blob: 65535, mediumblob: 16777215, longblob: 4294967295,
-};
-
-const TYPE_ALIASES: Record<string, string> = {
-  integer: 'int', int1: 'tinyint', int2: 'smallint', int3: 'mediumint', int4: 'int', int8: 'bigint',
-  middleint: 'mediumint', dec: 'decimal', fixed: 'decimal', numeric: 'decimal', real: 'double',
-  float4: 'float', float8: 'double', bool: 'tinyint', boolean: 'tinyint', character: 'char', nchar: 'char',
-  nvarchar: 'varchar', geomcollection: 'geometrycollection',
-};
-
-const KNOWN_TYPES = new Set([
-  'tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double', 'bit', 'char', 'varchar',
-  'binary', 'varbinary', 'tinytext', 'text', 'mediumtext', 'longtext', 'tinyblob', 'blob', 'mediumblob',
-  'longblob', 'enum', 'set', 'date', 'datetime', 'timestamp', 'time', 'year', 'json', 'geometry', 'point',
-  'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection',
-  // MariaDB
-  'inet4', 'inet6', 'uuid', 'vector',
-]);
 
 /** Table options: `name [=] value`, in CREATE TABLE and as ALTER TABLE clauses. */
 const TABLE_OPTIONS = new Set([
@@ -475,7 +447,7 @@ class Parser {
   private finishColumns(def: TableSchema, specs: ColumnSpec[], foreignKeys: IndexDef[]): void {
     for (const s of specs) {
       const c = s.def;
-      if (!s.explicitCharset && isCharType(c.type)) c.charset = def.charset;
+      if (!s.explicitCharset && hasCharset(c.type)) c.charset = def.charset;
       def.columns.push(c);
       if (s.inlinePrimaryKey) def.primaryKey = [c.name];
     }
@@ -532,7 +504,7 @@ class Parser {
       } else if (this.eatWord('COLLATE')) {
         this.eatOp('=');
         const cs = charsetOfCollation(this.charsetName());
-        if (c.charset === null && cs && isCharType(c.type)) {
+        if (c.charset === null && cs && hasCharset(c.type)) {
           c.charset = cs;
           spec.explicitCharset = true;
         }
@@ -627,7 +599,7 @@ class Parser {
     if (tok.kind === 'hex' || tok.kind === 'bit') {
       this.i++;
       const bits = tok.kind === 'bit' ? tok.text : BigInt('0x' + (tok.text || '0')).toString(2);
-      if (c.type === 'bit' || !isCharType(c.type)) return [c.type === 'bit' ? bitLiteral(bits) : BigInt('0b' + (bits || '0')).toString(), 'literal'];
+      if (c.type === 'bit' || !hasCharset(c.type)) return [c.type === 'bit' ? bitLiteral(bits) : BigInt('0b' + (bits || '0')).toString(), 'literal'];
       return [hexToText(tok.kind === 'hex' ? tok.text : BigInt('0b' + (bits || '0')).toString(16)), 'literal'];
     }
     if (this.eatWord('TRUE')) return [normaliseLiteral('1', c), 'literal'];
@@ -666,13 +638,13 @@ class Parser {
     if ((raw === 'char' || raw === 'character' || raw === 'nchar') && this.eatWord('VARYING')) raw = 'varchar';
     if (raw === 'character' || raw === 'nchar') raw = 'char';
     const isBool = raw === 'bool' || raw === 'boolean';
-    let type = TYPE_ALIASES[raw] ?? raw;
+    let type = mysqlType(raw)?.name ?? raw;
     const c: ColumnDef = { name, type, columnType: type, nullable: true, default: null, unsigned: false, charset: null, length: null, precision: null, scale: null, fsp: null, values: null };
     if (raw === 'serial') {
       Object.assign(c, { type: 'bigint', unsigned: true, nullable: false, autoIncrement: true, precision: 20, scale: 0, columnType: 'bigint unsigned' });
       return c; // the UNIQUE key SERIAL implies is added by the caller via inlineUnique
     }
-    if (!KNOWN_TYPES.has(type)) this.fail(`unknown data type ${raw}`);
+    if (!mysqlType(type)) this.fail(`unknown data type ${raw}`);
     let args: string[] = [];
     let values: string[] | null = null;
     if (this.isOp('(')) {
@@ -713,8 +685,9 @@ class Parser {
     c.unsigned = unsigned;
     const width = args[0] !== undefined ? `(${args.join(',')})` : '';
     const sign = (unsigned ? ' unsigned' : '') + (zerofill ? ' zerofill' : '');
-    if (INT_PRECISION[type]) {
-      c.precision = INT_PRECISION[type][unsigned ? 1 : 0];
+    const known = mysqlType(type)!;
+    if (known.precision) {
+      c.precision = known.precision[unsigned ? 1 : 0];
       c.scale = 0;
       c.columnType = `${type}${isBool ? '(1)' : width}${sign}`;
     } else if (type === 'decimal') {
@@ -735,8 +708,8 @@ class Parser {
       if (args[0] === undefined) this.fail(`${type} needs a length`);
       c.length = Number(args[0]);
       c.columnType = `${type}(${c.length})`;
-    } else if (TEXT_LENGTH[type] !== undefined) {
-      c.length = TEXT_LENGTH[type];
+    } else if (known.maxBytes !== undefined) {
+      c.length = known.maxBytes;
       c.columnType = type;
     } else if (type === 'enum' || type === 'set') {
       c.values = values ?? [];
@@ -750,7 +723,7 @@ class Parser {
     } else {
       c.columnType = type;
     }
-    if (isCharType(type)) {
+    if (hasCharset(type)) {
       // CHARACTER SET / COLLATE / BINARY / ASCII / UNICODE directly after the type
       for (;;) {
         if (this.eatWords('CHARACTER', 'SET') || this.eatWord('CHARSET')) {
@@ -974,10 +947,6 @@ export function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-export function isCharType(type: string): boolean {
-  return ['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set'].includes(type);
-}
-
 /** `utf8mb4_0900_ai_ci` → utf8mb4; `binary` → binary. */
 export function charsetOfCollation(collation: string): string {
   const c = collation.toLowerCase();
@@ -988,8 +957,7 @@ export function charsetOfCollation(collation: string): string {
 /** CHARACTER SET binary turns character types into their binary counterparts, as MySQL does. */
 function applyBinaryCharset(c: ColumnDef): void {
   if (c.charset !== 'binary') return;
-  const to: Record<string, string> = { char: 'binary', varchar: 'varbinary', tinytext: 'tinyblob', text: 'blob', mediumtext: 'mediumblob', longtext: 'longblob' };
-  const t = to[c.type];
+  const t = mysqlType(c.type)?.binary;
   if (!t) return;
   c.type = t;
   c.columnType = c.columnType.replace(/^[a-z]+/, t);
@@ -997,11 +965,12 @@ function applyBinaryCharset(c: ColumnDef): void {
 }
 
 function markUnsigned(c: ColumnDef, zerofill: boolean): void {
-  if (!INT_PRECISION[c.type] && !['decimal', 'float', 'double'].includes(c.type)) return;
+  const t = mysqlType(c.type);
+  if (!t || !['integer', 'decimal', 'float', 'double'].includes(t.family)) return;
   if (!c.unsigned) {
     c.unsigned = true;
     c.columnType += ' unsigned';
-    if (INT_PRECISION[c.type]) c.precision = INT_PRECISION[c.type][1];
+    if (t.precision) c.precision = t.precision[1];
   }
   if (zerofill && !c.columnType.endsWith('zerofill')) c.columnType += ' zerofill';
 }
@@ -1023,8 +992,10 @@ function literalOf(inner: string, c: ColumnDef): string | undefined {
   return undefined;
 }
 
+/** JSON, TEXT, BLOB and spatial columns, whose DEFAULT MySQL takes only as an expression. */
 function isJsonLike(c: ColumnDef): boolean {
-  return ['json', 'tinytext', 'text', 'mediumtext', 'longtext', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'geometry'].includes(c.type);
+  const f = typeFamily(c.type);
+  return f === 'json' || f === 'text' || f === 'blob' || f === 'geometry';
 }
 
 /** Puts a literal default into the form information_schema shows (decimal scale, bit, bool). */
@@ -1039,7 +1010,7 @@ export function normaliseLiteral(v: string, c: ColumnDef): string {
     const [ip, fp = ''] = v.replace(/^[-+]/, '').split('.');
     if (fp.length <= c.scale) return `${neg ? '-' : ''}${ip || '0'}${c.scale > 0 ? '.' + fp.padEnd(c.scale, '0') : ''}`;
   }
-  if (INT_PRECISION[c.type] && /^[-+]?\d+$/.test(v)) return BigInt(v).toString();
+  if (typeFamily(c.type) === 'integer' && /^[-+]?\d+$/.test(v)) return BigInt(v).toString();
   return v;
 }
 

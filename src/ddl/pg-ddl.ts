@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { My2pgError } from '../core/errors.js';
+import { typeFamily } from '../core/mysql-types.js';
 import type { ColumnDef, IndexDef, TableSchema } from '../core/table-schema.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
@@ -95,8 +96,9 @@ export function translateCreateTable(def: TableSchema, dialect: Dialect, naming:
 
 /** MySQL types too wide for a Postgres B-tree entry (about 2.7 kB): indexes on them are skipped. */
 function isWide(c: ColumnDef): boolean {
-  if (/text$|blob$|^json$|^geometry|point$|linestring$|polygon$|collection$/.test(c.type)) return true;
-  return ['char', 'varchar', 'binary', 'varbinary'].includes(c.type) && (c.length ?? 0) > 512;
+  const f = typeFamily(c.type);
+  if (f === 'text' || f === 'blob' || f === 'json' || f === 'geometry') return true;
+  return (f === 'char' || f === 'binary') && (c.length ?? 0) > 512;
 }
 
 /** CREATE INDEX for a MySQL secondary index, or why it has no Postgres counterpart. */

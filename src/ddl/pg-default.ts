@@ -1,6 +1,7 @@
 // MySQL column defaults → Postgres DEFAULT expressions, and the implicit values MySQL gives
 // existing rows when a NOT NULL column appears; anything without an equivalent is left out.
 
+import { isBinaryFamily, isNumericFamily, typeFamily } from '../core/mysql-types.js';
 import type { ColumnDef } from '../core/table-schema.js';
 
 /** A Postgres string literal; E'' form when a backslash needs escaping, whatever standard_conforming_strings says. */
@@ -10,9 +11,6 @@ export function quoteLiteral(value: string): string {
   return v.includes('\\') ? `E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`;
 }
 
-const NUMERIC = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real', 'year']);
-const STRING = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum']);
-const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 const NOW = /^(current_timestamp|now|localtime|localtimestamp)\s*(\(\s*\d*\s*\))?$/i;
 const TODAY = /^\(?\s*(current_date|curdate)\s*(\(\s*\))?\s*\)?$/i;
 const CALL = /^[a-z_][a-z0-9_]*\s*\(.*\)$|^\(.*\)$/is;
@@ -52,16 +50,17 @@ export function pgDefault(c: ColumnDef, pgType: string, overridden: boolean): Pg
     if (pgType === 'boolean' && /^[01]$/.test(v)) return { sql: v === '1' ? 'true' : 'false' };
     return drop(`the column's type is overridden to ${pgType}`);
   }
-  if (NUMERIC.has(c.type)) return NUMBER.test(v) ? { sql: v.replace(/^\+/, '') } : drop('not a number');
-  if (c.type === 'bit') {
+  const family = typeFamily(c.type);
+  if (isNumericFamily(family)) return NUMBER.test(v) ? { sql: v.replace(/^\+/, '') } : drop('not a number');
+  if (family === 'bit') {
     const m = /^b'([01]*)'$/.exec(v) ?? (/^\d+$/.test(v) ? [v, BigInt(v).toString(2)] : null);
     if (!m) return drop('not a bit value');
     const n = c.length ?? 1;
     return { sql: `B'${m[1].padStart(n, '0').slice(-n)}'` };
   }
-  if (STRING.has(c.type)) return { sql: quoteLiteral(v) };
-  if (c.type === 'set') return { sql: setLiteral(v) };
-  if (BINARY.has(c.type)) {
+  if (family === 'char' || family === 'text' || family === 'enum') return { sql: quoteLiteral(v) };
+  if (family === 'set') return { sql: setLiteral(v) };
+  if (isBinaryFamily(family)) {
     let bytes = Buffer.from(v, 'utf8');
     if (c.type === 'binary' && c.length !== null && bytes.length < c.length) bytes = Buffer.concat([bytes, Buffer.alloc(c.length - bytes.length)]);
     return { sql: quoteLiteral(`\\x${bytes.toString('hex')}`) };
@@ -91,14 +90,15 @@ export function pgDefault(c: ColumnDef, pgType: string, overridden: boolean): Pg
 export function implicitDefault(c: ColumnDef, pgType: string, overridden: boolean): string | null {
   if (overridden) return pgType === 'boolean' ? 'false' : null;
   if (pgType === 'jsonb') return "'null'::jsonb";
-  if (NUMERIC.has(c.type)) return '0';
-  if (c.type === 'bit') return `B'${'0'.repeat(c.length ?? 1)}'`;
-  if (c.type === 'enum') return quoteLiteral(c.values?.[0] ?? '');
-  if (STRING.has(c.type)) return "''";
-  if (c.type === 'set') return "'{}'::text[]";
+  const family = typeFamily(c.type);
+  if (isNumericFamily(family)) return '0';
+  if (family === 'bit') return `B'${'0'.repeat(c.length ?? 1)}'`;
+  if (family === 'enum') return quoteLiteral(c.values?.[0] ?? '');
+  if (family === 'char' || family === 'text') return "''";
+  if (family === 'set') return "'{}'::text[]";
   if (c.type === 'binary') return quoteLiteral(`\\x${'00'.repeat(c.length ?? 1)}`);
-  if (BINARY.has(c.type)) return quoteLiteral('\\x');
-  if (c.type === 'time') return "'00:00:00'";
+  if (isBinaryFamily(family)) return quoteLiteral('\\x');
+  if (family === 'time') return "'00:00:00'";
   return null;
 }
 

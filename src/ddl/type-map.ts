@@ -1,51 +1,35 @@
 // MySQL column type → Postgres column type: the lossless default mapping of docs/TYPES.md.
 
 import { My2pgError } from '../core/errors.js';
+import { mysqlType } from '../core/mysql-types.js';
 import type { ColumnDef } from '../core/table-schema.js';
 
 /** Returns the Postgres type for a MySQL column (docs/TYPES.md). */
 export function mapColumnType(c: ColumnDef): string {
-  switch (c.type) {
-    case 'tinyint':
+  const t = mysqlType(c.type);
+  switch (t?.family) {
+    case 'integer':
+      return integerType(t.name, c.unsigned);
     case 'year':
       return 'smallint';
-    case 'smallint':
-      return c.unsigned ? 'integer' : 'smallint';
-    case 'mediumint':
-      return 'integer';
-    case 'int':
-    case 'integer':
-      return c.unsigned ? 'bigint' : 'integer';
-    case 'bigint':
-      return c.unsigned ? 'numeric(20,0)' : 'bigint';
     case 'decimal':
-    case 'numeric':
       return `numeric(${c.precision ?? 10},${c.scale ?? 0})`;
     case 'float':
       return 'real';
     case 'double':
-    case 'real':
       return 'double precision';
     case 'bit':
       return `bit(${c.length ?? 1})`;
     case 'char':
-      return `char(${Math.max(c.length ?? 1, 1)})`;
-    case 'varchar':
-      return `varchar(${Math.max(c.length ?? 1, 1)})`;
-    case 'tinytext':
+      return `${t.name}(${Math.max(c.length ?? 1, 1)})`;
     case 'text':
-    case 'mediumtext':
-    case 'longtext':
     case 'enum':
+    case 'geometry':
       return 'text';
     case 'set':
       return 'text[]';
     case 'binary':
-    case 'varbinary':
-    case 'tinyblob':
     case 'blob':
-    case 'mediumblob':
-    case 'longblob':
       return 'bytea';
     case 'date':
       return 'date';
@@ -57,17 +41,23 @@ export function mapColumnType(c: ColumnDef): string {
       return 'interval';
     case 'json':
       return 'jsonb';
-    case 'geometry':
-    case 'point':
-    case 'linestring':
-    case 'polygon':
-    case 'multipoint':
-    case 'multilinestring':
-    case 'multipolygon':
-    case 'geometrycollection':
-    case 'geomcollection':
-      return 'text';
     default:
       throw new My2pgError('UNSUPPORTED_DDL', `column ${c.name}: no Postgres mapping for MySQL type ${c.columnType}`);
+  }
+}
+
+/** The smallest Postgres integer type that holds every value of a MySQL integer type. */
+function integerType(name: string, unsigned: boolean): string {
+  switch (name) {
+    case 'tinyint':
+      return 'smallint';
+    case 'smallint':
+      return unsigned ? 'integer' : 'smallint';
+    case 'mediumint':
+      return 'integer';
+    case 'int':
+      return unsigned ? 'bigint' : 'integer';
+    default:
+      return unsigned ? 'numeric(20,0)' : 'bigint';
   }
 }

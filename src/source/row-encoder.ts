@@ -7,6 +7,7 @@ import { jacksonString, javaBigDecimalString, javaFloatingString } from '../core
 import { JSON_NULL, JsonNumber, type JsonValue } from '../core/events.js';
 import { parseJsonValue } from '../core/json.js';
 import { mysqlBinaryJsonText, mysqlJsonTextAsMaxwell } from '../core/mysql-json.js';
+import { typeFamily, type TypeFamily } from '../core/mysql-types.js';
 import type { TableSchema } from '../core/table-schema.js';
 
 /** How a column's decoded value becomes JSON. */
@@ -138,13 +139,11 @@ export function rowColumns(
   return cols;
 }
 
-const KIND_BY_TYPE: Record<string, EncodeKind> = {
-  tinyint: 'integer', smallint: 'integer', mediumint: 'integer', int: 'integer', integer: 'integer', bigint: 'integer',
-  year: 'year', float: 'float', double: 'double', real: 'double', decimal: 'decimal', numeric: 'decimal', bit: 'bit',
-  json: 'json', set: 'set', enum: 'enum', date: 'temporal', datetime: 'temporal', timestamp: 'temporal', time: 'temporal',
-  binary: 'binary', varbinary: 'binary', tinyblob: 'binary', blob: 'binary', mediumblob: 'binary', longblob: 'binary',
-  geometry: 'geometry', point: 'geometry', linestring: 'geometry', polygon: 'geometry', multipoint: 'geometry',
-  multilinestring: 'geometry', multipolygon: 'geometry', geometrycollection: 'geometry', geomcollection: 'geometry',
+/** The encoding of each family of column types (the others are strings). */
+const KIND_BY_FAMILY: Partial<Record<TypeFamily, EncodeKind>> = {
+  integer: 'integer', year: 'year', float: 'float', double: 'double', decimal: 'decimal', bit: 'bit', json: 'json', set: 'set',
+  enum: 'enum', date: 'temporal', datetime: 'temporal', timestamp: 'temporal', time: 'temporal', binary: 'binary', blob: 'binary',
+  geometry: 'geometry',
 };
 
 /**
@@ -158,7 +157,7 @@ const KIND_BY_TYPE: Record<string, EncodeKind> = {
 export function rowColumnsFromSchema(def: TableSchema, server: 'mysql' | 'mariadb'): RowColumn[] {
   return def.columns.map((c) => {
     if (c.type === 'json') return rowColumn(c.name, server === 'mysql' ? 'mysql-json' : 'json');
-    return rowColumn(c.name, KIND_BY_TYPE[c.type] ?? (c.charset === 'binary' ? 'binary' : 'string'));
+    return rowColumn(c.name, KIND_BY_FAMILY[typeFamily(c.type) ?? 'mariadb'] ?? (c.charset === 'binary' ? 'binary' : 'string'));
   });
 }
 

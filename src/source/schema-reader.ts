@@ -1,6 +1,7 @@
 // Reads table definitions from the source's information_schema into TableSchema.
 
 import type { Connection } from 'mysql2/promise';
+import { hasFractionalSeconds, typeFamily } from '../core/mysql-types.js';
 import type { ColumnDef, IndexDef, TableSchema } from '../core/table-schema.js';
 
 interface ColumnRow {
@@ -162,7 +163,7 @@ function toColumnDef(r: ColumnRow): ColumnDef {
     length: type === 'bit' ? intOrNull(r.NUMERIC_PRECISION) : intOrNull(r.CHARACTER_MAXIMUM_LENGTH),
     precision: type === 'bit' ? null : intOrNull(r.NUMERIC_PRECISION),
     scale: intOrNull(r.NUMERIC_SCALE),
-    fsp: ['datetime', 'timestamp', 'time'].includes(type) ? intOrNull(r.DATETIME_PRECISION) ?? 0 : null,
+    fsp: hasFractionalSeconds(typeFamily(type)) ? intOrNull(r.DATETIME_PRECISION) ?? 0 : null,
     values: type === 'enum' || type === 'set' ? parseValueList(r.COLUMN_TYPE) : null,
     ...defaultKind(r),
     ...(/\bauto_increment\b/i.test(r.EXTRA ?? '') ? { autoIncrement: true } : {}),

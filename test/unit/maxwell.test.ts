@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JsonNumber } from '../../src/core/events.js';
 import { parseJson, stringifyJson } from '../../src/core/json.js';
-import { decodeEvent, encodeDdlEvent, encodeHashKey, encodeHeartbeat, encodeRowEvent } from '../../src/core/maxwell.js';
+import { decodeEvent, encodeDdlEvent, encodeHeartbeat, encodeRowEvent, jsonNullsJson } from '../../src/core/maxwell.js';
+import { bootstrapPartitionString, DEFAULT_OUTPUT, objectJson, rowKey, tableKey } from '../../src/core/maxwell-keys.js';
 import type { ColumnDef, TableSchema } from '../../src/core/table-schema.js';
 
 test('row events keep Maxwell field order', () => {
@@ -28,11 +29,24 @@ test('commit and xid are omitted when absent', () => {
   assert.equal(json, '{"database":"a","table":"b","type":"insert","ts":1,"xoffset":0,"data":{}}');
 });
 
-test('hash keys follow Maxwell: database, table, pk.<col>', () => {
-  assert.equal(
-    encodeHashKey('shop', 'order_items', [['order_id', '7'], ['Line', '"x"']]),
-    '{"database":"shop","table":"order_items","pk.order_id":7,"pk.line":"x"}',
-  );
+const itemRow = { database: 'shop', table: 'order_items', columns: ['order_id', 'Line', 'note'], values: { order_id: '7', Line: '"x"', note: 'null' }, primaryKey: ['order_id', 'Line'] };
+
+test('keys follow Maxwell: hash (database, table, pk.<col>), array, and a whole table', () => {
+  assert.equal(rowKey(itemRow, 'hash'), '{"database":"shop","table":"order_items","pk.order_id":7,"pk.line":"x"}');
+  assert.equal(rowKey(itemRow, 'array'), '["shop","order_items",[{"order_id":7},{"line":"x"}]]');
+  assert.equal(tableKey('shop', 'order_items'), '{"database":"shop","table":"order_items"}');
+});
+
+test("bootstrap events: Maxwell's text, data as row events write it, partitioned as the row", () => {
+  const marker = encodeRowEvent({ database: 'shop', table: 'orders', type: 'bootstrap-start', ts: 1763708400, data: '{}' });
+  assert.equal(marker, '{"database":"shop","table":"orders","type":"bootstrap-start","ts":1763708400,"data":{}}');
+  const insert = encodeRowEvent({
+    database: 'shop', table: 'order_items', type: 'bootstrap-insert', ts: 1763708400,
+    data: objectJson(itemRow.columns, itemRow.values, false), jsonNulls: jsonNullsJson(['doc']),
+  });
+  assert.equal(insert, '{"database":"shop","table":"order_items","type":"bootstrap-insert","ts":1763708400,"data":{"order_id":7,"Line":"x"},"json_nulls":{"data":["doc"]}}');
+  assert.equal(bootstrapPartitionString(itemRow, { ...DEFAULT_OUTPUT, partitionBy: 'primary_key' }), '7x');
+  assert.equal(bootstrapPartitionString(itemRow, { ...DEFAULT_OUTPUT, partitionBy: 'transaction_id' }), 'shop');
 });
 
 test('64-bit unsigned and DECIMAL(65,30) survive a decode/encode round trip', () => {
