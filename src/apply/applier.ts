@@ -1,5 +1,6 @@
-// Applies batches to the replica: one Postgres transaction per batch holding the data, the DDL
-// in stream order, and the consumed positions. Redelivered messages are dropped. A table whose
+// Applies batches to the replica: in one Postgres transaction the data, the DDL in stream order,
+// and the consumed positions; a transaction holds one batch or, for a large source transaction,
+// several (applyBatch's `commit`, src/apply/transaction-cut.ts). Redelivered messages are dropped. A table whose
 // DDL or data the replica refuses stops alone; its events are parked until it resumes
 // (state/parked-events.ts, docs/OPERATIONS.md "Stopped tables").
 
@@ -24,7 +25,7 @@ import { ddlApplied, recordDdlHistory } from '../state/ddl-history.js';
 import { recordSourceSchema } from '../state/source-schemas.js';
 import { ParkedEvents } from '../state/parked-events.js';
 import { LossCounter } from '../target/loss-counter.js';
-import { encodeKeyedChanges, writeTableChanges, type EncodedChanges, type WriteContext } from './table-writer.js';
+import { encodeKeyedChanges, stagingTable, writeTableChanges, type EncodedChanges, type WriteContext } from './table-writer.js';
 
 export interface ApplierOptions {
   dialect: Dialect;
@@ -96,6 +97,8 @@ export class Applier {
   private batchNo = 0;
   /** Staging tables live until COMMIT, so their names must be unique per transaction. */
   private stagingSeq = 0;
+  /** A replica transaction is open: batches applied without `commit` are in it. */
+  private inTransaction = false;
   private bootstrapping: ActiveBootstraps = new Set();
   /** Stopped tables and their parked events (state/parked-events.ts). */
   private readonly parked: ParkedEvents;
@@ -148,15 +151,20 @@ export class Applier {
   }
 
   /**
-   * Applies one batch atomically; safe to call again with the same messages. `whilePostgresWorks`
-   * runs (at most once per table) while Postgres merges on its own.
+   * Applies one batch; safe to call again with the same messages. Without `commit` the batch's
+   * changes and positions stay in an open replica transaction that the next batches join, until
+   * one commits. `whilePostgresWorks` runs (at most once per table) while Postgres merges on its own.
    */
-  async applyBatch(batch: PreparedMessage[], whilePostgresWorks?: () => void): Promise<BatchResult> {
+  async applyBatch(batch: PreparedMessage[], whilePostgresWorks?: () => void, commit = true): Promise<BatchResult> {
     const n = ++this.batchNo;
     this.whilePostgresWorks = whilePostgresWorks;
     const { client, subscriber } = this;
-    await client.query('BEGIN');
-    this.stagingSeq = 0;
+    if (!this.inTransaction) {
+      await client.query('BEGIN');
+      this.inTransaction = true;
+      this.stagingSeq = 0;
+    }
+    const firstStage = this.stagingSeq;
     try {
       // A message at or before the stored position, or before one already taken in this batch
       // (a consumer that restarted delivers again), is applied already. A heartbeat is recorded
@@ -180,13 +188,21 @@ export class Applier {
       const dead = await this.applyMessages(fresh);
       for (const { part, ev } of lateHeartbeats) await recordHeartbeat(client, subscriber.stream, part, ev.ts, ev.position);
       await writeCheckpoints(client, subscriber.stream, positions);
-      await client.query('COMMIT');
+      if (commit) {
+        await client.query('COMMIT');
+        this.inTransaction = false;
+      } else {
+        // The transaction goes on: this batch's staging tables are not needed any more.
+        const staged = Array.from({ length: this.stagingSeq - firstStage }, (_, i) => `pg_temp.${stagingTable(firstStage + i)}`);
+        if (staged.length > 0) await client.query(`DROP TABLE IF EXISTS ${staged.join(', ')}`);
+      }
       if (this.ahead?.batch === batch) this.ahead = null;
       this.deadLetters += dead.length;
       return { applied: fresh.length - dead.length, skipped: batch.length - fresh.length, deadLetters: dead, positions };
     } catch (err) {
       this.catalog.invalidate();
       this.ahead = null;
+      this.inTransaction = false;
       await client.query('ROLLBACK').catch(() => undefined);
       throw wrapError(`applying batch ${n} (${batch.length} messages)`, err);
     }

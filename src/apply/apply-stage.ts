@@ -1,7 +1,9 @@
 // The apply stage's lifecycle: connect to the replica, migrate the control schema, then pull
-// batches from the subscriber and apply them until stopped. Retriable failures (the replica
-// unreachable, its connection lost) reconnect and retry the same batch, which is safe because a
-// redelivered batch is a no-op, for up to `retry_max_ms` per outage (docs/OPERATIONS.md).
+// batches from the subscriber and apply them until stopped, committing only between source
+// transactions (src/apply/transaction-cut.ts). Retriable failures (the replica unreachable, its
+// connection lost) reconnect and retry the same batch, after applying again what the lost
+// replica transaction held (src/apply/open-transaction-log.ts), which is safe because a
+// redelivered message is a no-op, for up to `retry_max_ms` per outage (docs/OPERATIONS.md).
 
 import type pg from 'pg';
 import { connectReplica } from '../target/connect.js';
@@ -15,6 +17,8 @@ import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
 import { Applier, prepareBatch, type DeadLetter, type PreparedMessage } from './applier.js';
 import { readCheckpoints } from '../state/checkpoints.js';
+import { OpenTransactionLog } from './open-transaction-log.js';
+import { cutAtTransactions } from './transaction-cut.js';
 
 export interface ApplyStageOptions {
   targetUrl: string;
@@ -35,6 +39,10 @@ export class ApplyStage {
   private applier: Applier | null = null;
   private stopping = false;
   private readonly backoff: Backoff;
+  /** What the open replica transaction holds, for a new connection to apply again. */
+  private readonly openLog = new OpenTransactionLog();
+  /** Positions and dead letters of the batches in the open replica transaction, told to the subscriber at its commit. */
+  private uncommitted: { positions: Map<string, string>; deadLetters: DeadLetter[] } = { positions: new Map(), deadLetters: [] };
   appliedMessages = 0;
 
   constructor(
@@ -70,6 +78,10 @@ export class ApplyStage {
       }
     };
     let next = fetch();
+    // What waits for the rest of its source transaction, and the parts whose open transaction
+    // is partly in the open replica transaction.
+    let waiting: PreparedMessage[] = [];
+    let open = new Map<string, string | undefined>();
     while (!this.stopping) {
       await next;
       const batch = prepared ?? prepareBatch(arrived ?? []);
@@ -77,7 +89,12 @@ export class ApplyStage {
       arrived = null;
       prepared = null;
       next = fetch();
-      await this.applyWithRetry(batch, prepareNext);
+      const wasOpen = open.size > 0;
+      const cut = cutAtTransactions(waiting.length > 0 ? [...waiting, ...batch] : batch, open, this.opts.batchMaxRows);
+      waiting = cut.wait;
+      open = cut.open;
+      const commit = open.size === 0;
+      if (cut.apply.length > 0 || (commit && wasOpen)) await this.applyWithRetry(cut.apply, commit, prepareNext);
     }
     next.catch(() => undefined);
   }
@@ -88,20 +105,43 @@ export class ApplyStage {
     await this.subscriber.stop();
   }
 
+  /** Disconnects (an open replica transaction is rolled back: it is applied again on restart). */
   async close(): Promise<void> {
+    await this.disconnect();
+    await this.openLog.close();
+  }
+
+  private async disconnect(): Promise<void> {
     await this.client?.end().catch(() => undefined);
     this.client = null;
   }
 
-  private async applyWithRetry(batch: PreparedMessage[], whilePostgresWorks?: () => void): Promise<void> {
-    const result = await this.retrying('applying a batch', (client) => {
-      this.applier ??= new Applier(client, this.subscriber, this.opts);
-      return this.applier.applyBatch(batch, whilePostgresWorks);
+  /**
+   * Applies a batch, and commits it with what the open replica transaction holds when `commit`.
+   * A new connection (after an outage) first applies again what the lost transaction held.
+   */
+  private async applyWithRetry(batch: PreparedMessage[], commit: boolean, whilePostgresWorks?: () => void): Promise<void> {
+    const result = await this.retrying('applying a batch', async (client) => {
+      if (!this.applier) {
+        const applier = new Applier(client, this.subscriber, this.opts);
+        for await (const page of this.openLog.replay(this.opts.batchMaxRows)) await applier.applyBatch(prepareBatch(page), undefined, false);
+        this.applier = applier;
+      }
+      return this.applier.applyBatch(batch, whilePostgresWorks, commit);
     });
     this.appliedMessages += result.applied;
-    this.opts.log.debug({ applied: result.applied, skipped: result.skipped }, 'batch committed');
-    if (result.deadLetters.length > 0) await this.publishDeadLetters(result.deadLetters);
-    await this.subscriber.committed(result.positions);
+    this.opts.log.debug({ applied: result.applied, skipped: result.skipped, commit }, commit ? 'batch committed' : 'batch applied in the open transaction');
+    for (const [part, position] of result.positions) this.uncommitted.positions.set(part, position);
+    this.uncommitted.deadLetters.push(...result.deadLetters);
+    if (!commit) {
+      await this.openLog.append(batch.map((p) => p.message));
+      return;
+    }
+    const { positions, deadLetters } = this.uncommitted;
+    this.uncommitted = { positions: new Map(), deadLetters: [] };
+    await this.openLog.clear();
+    if (deadLetters.length > 0) await this.publishDeadLetters(deadLetters);
+    await this.subscriber.committed(positions);
   }
 
   /** `fn` on the replica connection; an outage reconnects and runs it again, within the retry budget. */
@@ -113,7 +153,7 @@ export class ApplyStage {
         return result;
       } catch (err) {
         if (this.stopping) throw err;
-        await this.close();
+        await this.disconnect();
         this.applier = null;
         await this.backoff.failed(what, outageError(what, err));
       }

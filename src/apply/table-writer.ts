@@ -116,7 +116,7 @@ function bindColumns(naming: Naming, table: TargetTable, events: RowEvent[]): Co
 async function mergeByKey(ctx: WriteContext, table: TargetTable, encoded: EncodedChanges) {
   if (encoded.insertOnly && (await copyNewKeys(ctx, table, encoded.lines))) return;
   const lines = encoded.insertOnly ? encoded.lines.map((l) => `U\t${l}`) : encoded.lines;
-  const plan = planMerge(table, `_my2pg_stage_${ctx.stagingSeq}`, ctx.dialect);
+  const plan = planMerge(table, stagingTable(ctx.stagingSeq), ctx.dialect);
   await ctx.client.query(plan.createStaging);
   await copyLines(ctx.client, plan.copyIntoStaging, withNewlines(lines));
   // Both statements are queued at once; JavaScript work for a later batch runs meanwhile.
@@ -126,6 +126,11 @@ async function mergeByKey(ctx: WriteContext, table: TargetTable, encoded: Encode
   ctx.whilePostgresWorks?.();
   await deleted;
   await inserted;
+}
+
+/** The name of a transaction's `seq`-th staging table (a temporary table, dropped at COMMIT). */
+export function stagingTable(seq: number): string {
+  return `_my2pg_stage_${seq}`;
 }
 
 function* withNewlines(lines: string[]): Generator<string> {

@@ -6,7 +6,7 @@
 // Apply never creates the data topics (capture does, with its partition count): it waits for
 // them. A broker outage restarts the consumer, within the retry budget (src/core/backoff.ts).
 
-import { Kafka, logLevel, type Consumer, type Producer } from './kafkajs.js';
+import { fetchedRecords, Kafka, logLevel, type Consumer, type Producer } from './kafkajs.js';
 import { Backoff } from '../core/backoff.js';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -134,21 +134,48 @@ export class KafkaSubscriber implements Subscriber {
     await consumer.connect();
     if (this.topics.size === 0) return;
     await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
+    // Each partition's last message is held back until the record after it is seen: a
+    // transaction marker (or a left-out aborted record) after it means capture's Kafka
+    // transaction, which holds whole binlog transactions, ends there (endsTransaction).
+    const held = new Map<string, { message: DeliveredMessage; offset: bigint }>();
+    const release = (part: string, endsTransaction: boolean, whileWaiting?: () => Promise<void>): Promise<void> | undefined => {
+      const h = held.get(part);
+      if (!h) return undefined;
+      held.delete(part);
+      if (endsTransaction) h.message.endsTransaction = true;
+      this.queuedNext.set(part, h.offset + 1n);
+      // push() waits while apply is behind (backpressure); heartbeats keep the membership.
+      return this.queue.push(h.message, whileWaiting);
+    };
+    let releasing: Promise<void> | undefined;
+    // A fetch that brought only a marker (or aborted records) reaches no eachBatch.
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      if (generation !== this.generation || payload.batchSize > 0) return;
+      const part = `${payload.topic}:${payload.partition}`;
+      const h = held.get(part);
+      if (h && BigInt(payload.lastOffset) > h.offset) releasing = release(part, true);
+    });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, isRunning, isStale, heartbeat }) => {
         this.backoff.recovered();
+        await releasing;
         const part = `${batch.topic}:${batch.partition}`;
-        for (const m of batch.messages) {
+        const delivered = new Set(batch.messages);
+        for (const m of fetchedRecords(batch)) {
           if (!isRunning() || isStale() || generation !== this.generation) return;
           const offset = BigInt(m.offset);
           const next = this.queuedNext.get(part);
-          if (next !== undefined && offset < next) continue;
-          this.queuedNext.set(part, offset + 1n);
-          // push() waits while apply is behind (backpressure); heartbeats keep the membership.
-          // With room in the queue it adds the message at once: no await (a microtask) per message.
-          const pushed = this.queue.push({ value: m.value?.toString('utf8') ?? '', part, position: m.offset }, heartbeat);
-          if (this.queue.size >= this.bufferSize) await pushed;
+          const h = held.get(part);
+          if ((next !== undefined && offset < next) || (h && offset <= h.offset)) continue;
+          if (!delivered.has(m)) {
+            await release(part, true, heartbeat);
+            continue;
+          }
+          const pushed = release(part, false, heartbeat);
+          held.set(part, { message: { value: m.value?.toString('utf8') ?? '', part, position: m.offset }, offset });
+          // With room in the queue a message is added at once: no await (a microtask) per message.
+          if (pushed && this.queue.size >= this.bufferSize) await pushed;
         }
         await heartbeat();
       },

@@ -311,6 +311,15 @@ export type Kafka = KafkaJs.Kafka;
 export const logLevel = kafkajs.logLevel;
 export type { Consumer, Producer, Transaction } from 'kafkajs';
 
+/**
+ * Every record of a consumer's fetched batch from the offset it asked for, in order: the
+ * delivered messages and what kafkajs leaves out of `batch.messages` (transaction markers,
+ * records of aborted transactions), which occupy offsets too.
+ */
+export function fetchedRecords(batch: KafkaJs.Batch): KafkaJs.KafkaMessage[] {
+  return (batch as KafkaJs.Batch & { messagesWithinOffset?: KafkaJs.KafkaMessage[] }).messagesWithinOffset ?? batch.messages;
+}
+
 const READ_COMMITTED = 1;
 /** ListOffsets' timestamps for the first offset and the end. */
 const EARLIEST = -2;

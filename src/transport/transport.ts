@@ -42,6 +42,12 @@ export interface DeliveredMessage {
   part: string;
   /** Transport-specific position of this message, comparable by the subscriber. */
   position: string;
+  /**
+   * Set when the transport knows that a source transaction's share of this part ends with this
+   * message (Kafka: the last message of a Kafka transaction in its partition). Apply also finds
+   * the end from the events themselves (src/apply/transaction-cut.ts).
+   */
+  endsTransaction?: boolean;
 }
 
 /**

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type mysql from 'mysql2/promise';
+import { quoteIdent } from '../../src/target/quote.js';
 import { tableSnapshots } from './compare.js';
 import { createPgDatabase, mysqlConnection, pgClient, randomSuffix, startMy2pg, waitFor, waitForState, type My2pgProcess } from './servers.js';
 
@@ -96,18 +97,28 @@ export async function assertReplicaConverges(f: PipelineFixture, tables: string[
 }
 
 /**
- * Waits until the replica holds more than `floor` but fewer than `expected` rows of a table,
- * so that a kill right after lands in the middle of applying a transaction.
+ * Waits until apply writes into a table inside a replica transaction that has not committed
+ * (its session holds a write lock on the table) while the table shows exactly the `visible`
+ * rows written before the transaction, so that a kill right after lands in the middle of
+ * applying it. Times out if any of its rows become visible before its end.
  */
-export async function waitForPartialApply(f: PipelineFixture, table: string, expected: number, floor = 0): Promise<number> {
+export async function waitForOpenApply(f: PipelineFixture, table: string, visible: number): Promise<void> {
   const client = pgClient(f.pg.url);
   await client.connect();
   try {
-    return await waitForState(
-      `a partial apply of ${table} (more than ${floor} rows, fewer than ${expected})`,
-      async () => Number((await client.query(`SELECT count(*) AS n FROM "${f.db}"."${table}"`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0].n),
-      (seen) => seen > floor && seen < expected,
-      { timeoutMs: 60_000, everyMs: 5, show: (seen) => `${seen} rows in the replica` },
+    await waitForState(
+      `apply writing into ${table} in an open transaction`,
+      async () => {
+        const res = await client.query<{ writing: boolean; n: string }>(
+          `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                           WHERE a.application_name = 'my2pg apply' AND l.relation = to_regclass($1) AND l.mode = 'RowExclusiveLock') AS writing,
+                  (SELECT count(*) FROM ${quoteIdent(f.db)}.${quoteIdent(table)}) AS n`,
+          [`${quoteIdent(f.db)}.${quoteIdent(table)}`],
+        ).catch(() => ({ rows: [{ writing: false, n: '0' }] }));
+        return { writing: res.rows[0].writing, n: Number(res.rows[0].n) };
+      },
+      (s) => s.writing && s.n === visible,
+      { timeoutMs: 60_000, everyMs: 5, show: (s) => `${s.n} rows visible, writing: ${s.writing}` },
     );
   } finally {
     await client.end();

@@ -1,0 +1,58 @@
+// The messages applied inside a replica transaction that has not committed yet, kept on disk: if
+// the replica connection is lost before the commit, Postgres drops all of them, and apply
+// applies them again from here (the transport delivered them once and moves on). Memory stays
+// bounded however large the source transaction is; the file is emptied at every commit.
+
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { DeliveredMessage } from '../transport/transport.js';
+
+export class OpenTransactionLog {
+  private file: fs.FileHandle | null = null;
+  private readonly path = path.join(os.tmpdir(), `my2pg-open-transaction-${process.pid}-${Math.random().toString(36).slice(2)}.jsonl`);
+  /** Messages in the file. */
+  size = 0;
+
+  async append(messages: readonly DeliveredMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    this.file ??= await fs.open(this.path, 'w');
+    let text = '';
+    for (const m of messages) text += `${JSON.stringify([m.value, m.part, m.position])}\n`;
+    await this.file.write(text);
+    this.size += messages.length;
+  }
+
+  /** The logged messages in order, `pageSize` at a time. */
+  async *replay(pageSize: number): AsyncGenerator<DeliveredMessage[]> {
+    if (this.size === 0) return;
+    const lines = createInterface({ input: createReadStream(this.path, { encoding: 'utf8' }), crlfDelay: Infinity });
+    let page: DeliveredMessage[] = [];
+    for await (const line of lines) {
+      if (line === '') continue;
+      const [value, part, position] = JSON.parse(line) as [string, string, string];
+      page.push({ value, part, position });
+      if (page.length >= pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  /** The replica transaction committed: nothing to replay any more. */
+  async clear(): Promise<void> {
+    if (this.size === 0 && this.file === null) return;
+    this.size = 0;
+    await this.file?.truncate(0);
+    await this.file?.close();
+    this.file = null;
+  }
+
+  /** Removes the file. */
+  async close(): Promise<void> {
+    await this.clear();
+    await fs.rm(this.path, { force: true });
+  }
+}
