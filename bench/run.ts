@@ -8,10 +8,12 @@ import { bootstrapScenario } from './scenarios/bootstrap.js';
 import { captureScenario } from './scenarios/capture.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { lagScenario } from './scenarios/lag.js';
+import { liveScenario } from './scenarios/live.js';
 import { memoryScenario } from './scenarios/memory.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SCENARIOS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
+  live: () => liveScenario(),
   capture: () => captureScenario(rows),
   'apply-insert': () => applyScenario('insert', rows),
   'apply-update': () => applyScenario('update', rows),

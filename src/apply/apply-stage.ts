@@ -44,12 +44,19 @@ export class ApplyStage {
   /** Positions and dead letters of the batches in the open replica transaction, told to the subscriber at its commit. */
   private uncommitted: { positions: Map<string, string>; deadLetters: DeadLetter[] } = { positions: new Map(), deadLetters: [] };
   appliedMessages = 0;
+  /**
+   * How many messages of unfinished transactions wait in memory for their end; a transaction
+   * past that goes into an open replica transaction. A quarter of a batch keeps what apply holds
+   * at once (what waits and the batch that arrives) within a batch and a quarter.
+   */
+  private readonly maxWaiting: number;
 
   constructor(
     private readonly subscriber: Subscriber,
     private readonly opts: ApplyStageOptions,
   ) {
     this.backoff = new Backoff(opts.log, opts.retryMaxMs);
+    this.maxWaiting = Math.max(1, Math.floor(opts.batchMaxRows / 4));
   }
 
   /** Runs until stop() or a non-retriable error. */
@@ -90,7 +97,7 @@ export class ApplyStage {
       prepared = null;
       next = fetch();
       const wasOpen = open.size > 0;
-      const cut = cutAtTransactions(waiting.length > 0 ? [...waiting, ...batch] : batch, open, this.opts.batchMaxRows);
+      const cut = cutAtTransactions(waiting.length > 0 ? [...waiting, ...batch] : batch, open, this.maxWaiting);
       waiting = cut.wait;
       open = cut.open;
       const commit = open.size === 0;
