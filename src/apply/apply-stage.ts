@@ -18,7 +18,7 @@ import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
 import { Applier, prepareBatch, type DeadLetter, type PreparedMessage } from './applier.js';
 import { readCheckpoints } from '../state/checkpoints.js';
 import { OpenTransactionLog } from './open-transaction-log.js';
-import { cutAtTransactions } from './transaction-cut.js';
+import { cutAtTransactions, type TransactionCut } from './transaction-cut.js';
 
 export interface ApplyStageOptions {
   targetUrl: string;
@@ -67,10 +67,16 @@ export class ApplyStage {
     if (this.stopping) return;
     await this.subscriber.start(stored);
     this.opts.log.info({ stream: this.subscriber.stream, resumeFrom: Object.fromEntries(stored) }, 'apply started');
-    // The next batch is fetched while the current one is in Postgres, and decoded and encoded
-    // (Applier.prepareAhead) while Postgres merges the current one, when it has arrived by then.
+    // The next batch is fetched while the current one is in Postgres, and cut, decoded and
+    // encoded (Applier.prepareAhead) while Postgres merges the current one, when it has arrived
+    // by then. `waiting`: what waits for the rest of its source transaction; `open`: the parts
+    // whose transaction is partly in the open replica transaction (both as of the current cut).
     let arrived: DeliveredMessage[] | null = null;
-    let prepared: PreparedMessage[] | null = null;
+    type Prepared = { batch: PreparedMessage[]; cut: TransactionCut };
+    let prepared: Prepared | null = null;
+    let waiting: PreparedMessage[] = [];
+    let open = new Map<string, string | undefined>();
+    const cutOf = (batch: PreparedMessage[]) => cutAtTransactions(waiting.length > 0 ? [...waiting, ...batch] : batch, open, this.maxWaiting);
     const fetch = () =>
       this.subscriber.nextBatch(this.opts.batchMaxRows, this.opts.batchMaxWaitMs).then((messages) => {
         arrived = messages;
@@ -78,26 +84,25 @@ export class ApplyStage {
     const prepareNext = () => {
       if (arrived === null || prepared !== null || arrived.length === 0) return;
       try {
-        prepared = prepareBatch(arrived);
-        this.applier?.prepareAhead(prepared);
+        const batch = prepareBatch(arrived);
+        prepared = { batch, cut: cutOf(batch) };
+        this.applier?.prepareAhead(prepared.cut.apply);
       } catch {
         prepared = null; // decoded again in its turn, where the error is reported
       }
     };
     let next = fetch();
-    // What waits for the rest of its source transaction, and the parts whose open transaction
-    // is partly in the open replica transaction.
-    let waiting: PreparedMessage[] = [];
-    let open = new Map<string, string | undefined>();
     while (!this.stopping) {
       await next;
-      const batch = prepared ?? prepareBatch(arrived ?? []);
+      // Set by prepareNext meanwhile (TypeScript cannot see that).
+      const ahead = prepared as Prepared | null;
+      const batch = ahead?.batch ?? prepareBatch(arrived ?? []);
       if (batch.length === 0) break;
+      const cut = ahead?.cut ?? cutOf(batch);
       arrived = null;
       prepared = null;
       next = fetch();
       const wasOpen = open.size > 0;
-      const cut = cutAtTransactions(waiting.length > 0 ? [...waiting, ...batch] : batch, open, this.maxWaiting);
       waiting = cut.wait;
       open = cut.open;
       const commit = open.size === 0;

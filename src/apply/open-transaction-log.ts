@@ -11,7 +11,7 @@ import type { DeliveredMessage } from '../transport/transport.js';
 
 export class OpenTransactionLog {
   private file: fs.FileHandle | null = null;
-  private readonly path = path.join(os.tmpdir(), `my2pg-open-transaction-${process.pid}-${Math.random().toString(36).slice(2)}.jsonl`);
+  private readonly path = path.join(os.tmpdir(), `my2pg-open-transaction-${process.pid}-${Math.random().toString(36).slice(2)}.log`);
   /** Messages in the file. */
   size = 0;
 
@@ -19,7 +19,9 @@ export class OpenTransactionLog {
     if (messages.length === 0) return;
     this.file ??= await fs.open(this.path, 'w');
     let text = '';
-    for (const m of messages) text += `${JSON.stringify([m.value, m.part, m.position])}\n`;
+    // Parts and positions hold no tab or line break; a value (JSON, unless it is invalid) is
+    // written as it is ('r') unless it holds a line break, then as a JSON string ('j').
+    for (const m of messages) text += `${m.part}\t${m.position}\t${/[\n\r]/.test(m.value) ? `j${JSON.stringify(m.value)}` : `r${m.value}`}\n`;
     await this.file.write(text);
     this.size += messages.length;
   }
@@ -31,8 +33,10 @@ export class OpenTransactionLog {
     let page: DeliveredMessage[] = [];
     for await (const line of lines) {
       if (line === '') continue;
-      const [value, part, position] = JSON.parse(line) as [string, string, string];
-      page.push({ value, part, position });
+      const a = line.indexOf('\t');
+      const b = line.indexOf('\t', a + 1);
+      const value = line[b + 1] === 'j' ? (JSON.parse(line.slice(b + 2)) as string) : line.slice(b + 2);
+      page.push({ part: line.slice(0, a), position: line.slice(a + 1, b), value });
       if (page.length >= pageSize) {
         yield page;
         page = [];
