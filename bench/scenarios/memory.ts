@@ -1,11 +1,12 @@
-// memory: peak RSS of `my2pg capture` and of `my2pg apply` (separate processes, over Kafka)
-// through a single transaction of BENCH_ROWS rows of the 10-column table (docs/PERFORMANCE.md
-// "Memory").
+// memory: peak RSS of `my2pg capture` and of `my2pg apply` (separate processes, over Kafka),
+// and of `my2pg run` (without Kafka), through a single transaction of BENCH_ROWS rows of the
+// 10-column table (docs/PERFORMANCE.md "Memory").
 // The peak is the kernel's high-water mark (VmHWM) read just before each process is stopped.
 
 import { readFileSync } from 'node:fs';
 import { createBigTable } from '../../test/harness/big-table.js';
 import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
+import { waitForRunStreaming } from '../../test/harness/waits.js';
 import { result, type BenchResult } from '../lib.js';
 
 const GOAL_MB = 256;
@@ -14,6 +15,46 @@ function peakRssMb(p: My2pgProcess): number {
   const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+function memoryResult(scenario: string, figure: number, rows: number): BenchResult {
+  return result({ scenario, figure, unit: 'MB peak RSS', limit: GOAL_MB, limitName: 'the 256 MB goal (docs/PERFORMANCE.md)', goal: { figure: GOAL_MB, ratio: 1, lowerIsBetter: true }, rows });
+}
+
+/** `my2pg run` through the same transaction: one process with capture's thread and apply's. */
+async function runMemory(n: number): Promise<BenchResult> {
+  const db = `bench_mem_${randomSuffix()}`;
+  const conn = await mysqlConnection();
+  const replica = await createPgDatabase();
+  let run: My2pgProcess | null = null;
+  try {
+    await conn.query(`CREATE DATABASE \`${db}\``);
+    run = startMy2pg(['run', '--source', mysqlUrl(), '--target', replica.url, '--include', db, '--server-id', String(7000 + Math.floor(Math.random() * 1000)), '--initial-bootstrap', 'false']);
+    await waitForRunStreaming(run);
+    await createBigTable(conn, db, n);
+    await waitForRows(replica.url, db, n);
+    return memoryResult('memory-run', peakRssMb(run), n);
+  } finally {
+    await run?.kill('SIGKILL');
+    await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await conn.end();
+    await replica.drop();
+  }
+}
+
+async function waitForRows(url: string, db: string, n: number): Promise<void> {
+  const probe = pgClient(url);
+  await probe.connect();
+  try {
+    await waitFor(
+      `the ${n}-row transaction to be applied`,
+      async () => Number((await probe.query(`SELECT count(*) AS n FROM "${db}".big`).catch(() => ({ rows: [{ n: -1 }] }))).rows[0].n) === n,
+      1_800_000,
+      1000,
+    );
+  } finally {
+    await probe.end();
+  }
 }
 
 export async function memoryScenario(n: number): Promise<BenchResult[]> {
@@ -31,25 +72,10 @@ export async function memoryScenario(n: number): Promise<BenchResult[]> {
     apply = startMy2pg(['apply', '--target', replica.url, '--group', `g_${topic}`, ...common]);
     // One transaction: CREATE … then INSERT … SELECT of every row.
     await createBigTable(conn, db, n);
-    const probe = pgClient(replica.url);
-    await probe.connect();
-    try {
-      await waitFor(
-        `the ${n}-row transaction to be applied`,
-        async () => Number((await probe.query(`SELECT count(*) AS n FROM "${db}".big`)).rows[0].n) === n,
-        1_800_000,
-        1000,
-      );
-    } finally {
-      await probe.end();
-    }
+    await waitForRows(replica.url, db, n);
     const captureMb = peakRssMb(capture);
     const applyMb = peakRssMb(apply);
-    const shape = { unit: 'MB peak RSS', limit: GOAL_MB, limitName: 'the 256 MB goal (docs/PERFORMANCE.md)', goal: { figure: GOAL_MB, ratio: 1, lowerIsBetter: true }, rows: n };
-    return [
-      result({ ...shape, scenario: 'memory-capture', figure: captureMb }),
-      result({ ...shape, scenario: 'memory-apply', figure: applyMb }),
-    ];
+    return [memoryResult('memory-capture', captureMb, n), memoryResult('memory-apply', applyMb, n), await runMemory(n)];
   } finally {
     await capture?.kill('SIGKILL');
     await apply?.kill('SIGKILL');
