@@ -169,7 +169,7 @@ export class Applier {
       // A message at or before the stored position, or before one already taken in this batch
       // (a consumer that restarted delivers again), is applied already. A heartbeat is recorded
       // all the same: it says capture was caught up at its position, which the replica holds.
-      const upto = await readCheckpoints(client, subscriber.stream, true);
+      const upto = await readCheckpoints(client, subscriber.stream, [...new Set(batch.map((p) => p.message.part))]);
       const touched = new Set<string>();
       const fresh: PreparedMessage[] = [];
       const lateHeartbeats: Array<{ part: string; ev: HeartbeatEvent }> = [];

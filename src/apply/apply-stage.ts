@@ -1,23 +1,23 @@
 // The apply stage's lifecycle: connect to the replica, migrate the control schema, then pull
 // batches from the subscriber and apply them until stopped, committing only between source
-// transactions (src/apply/transaction-cut.ts). Retriable failures (the replica unreachable, its
-// connection lost) reconnect and retry the same batch, after applying again what the lost
-// replica transaction held (src/apply/open-transaction-log.ts), which is safe because a
-// redelivered message is a no-op, for up to `retry_max_ms` per outage (docs/OPERATIONS.md).
+// transactions (src/apply/transaction-cut.ts); a large transaction of one part is applied in a
+// replica session of its own (src/apply/lanes.ts) so that the other parts go on committing.
+// Retriable failures (the replica unreachable, its connection lost) reconnect and retry the same
+// batch, after applying again what the lost replica transaction held
+// (src/apply/replica-session.ts), which is safe because a redelivered message is a no-op, for up
+// to `retry_max_ms` per outage (docs/OPERATIONS.md).
 
-import type pg from 'pg';
-import { connectReplica } from '../target/connect.js';
 import { Backoff } from '../core/backoff.js';
-import { outageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { migrateControlSchema } from '../state/control-schema.js';
 import type { TypeOverrides } from '../ddl/type-overrides.js';
 import type { Dialect } from '../target/dialect.js';
 import type { Naming } from '../target/naming.js';
 import type { DeliveredMessage, Subscriber } from '../transport/transport.js';
-import { Applier, prepareBatch, type DeadLetter, type PreparedMessage } from './applier.js';
+import { prepareBatch, type DeadLetter, type PreparedMessage } from './applier.js';
 import { readCheckpoints } from '../state/checkpoints.js';
-import { OpenTransactionLog } from './open-transaction-log.js';
+import { footprint, merge, planLanes, type Footprint } from './lanes.js';
+import { ReplicaSession, type Committed } from './replica-session.js';
 import { cutAtTransactions, type TransactionCut } from './transaction-cut.js';
 
 export interface ApplyStageOptions {
@@ -35,14 +35,14 @@ export interface ApplyStageOptions {
 }
 
 export class ApplyStage {
-  private client: pg.Client | null = null;
-  private applier: Applier | null = null;
   private stopping = false;
   private readonly backoff: Backoff;
-  /** What the open replica transaction holds, for a new connection to apply again. */
-  private readonly openLog = new OpenTransactionLog();
-  /** Positions and dead letters of the batches in the open replica transaction, told to the subscriber at its commit. */
-  private uncommitted: { positions: Map<string, string>; deadLetters: DeadLetter[] } = { positions: new Map(), deadLetters: [] };
+  /** The main replica session, and the lanes: one session per part whose large transaction is applied on its own. */
+  private readonly main: ReplicaSession;
+  private readonly lanes = new Map<string, { session: ReplicaSession; print: Footprint }>();
+  /** What the main session's open transaction has written, or null when it has nothing open. */
+  private mainPrint: Footprint | null = null;
+  private readonly partsSeen = new Set<string>();
   appliedMessages = 0;
   /**
    * How many messages of unfinished transactions wait in memory for their end; a transaction
@@ -57,12 +57,17 @@ export class ApplyStage {
   ) {
     this.backoff = new Backoff(opts.log, opts.retryMaxMs);
     this.maxWaiting = Math.max(1, Math.floor(opts.batchMaxRows / 4));
+    this.main = this.session();
+  }
+
+  private session(): ReplicaSession {
+    return new ReplicaSession(this.subscriber, this.opts, this.backoff, () => this.stopping);
   }
 
   /** Runs until stop() or a non-retriable error. */
   async run(): Promise<void> {
-    const stored = await this.retrying('reading the stored positions from the replica', (client) =>
-      migrateControlSchema(client).then(() => readCheckpoints(client, this.subscriber.stream, false)),
+    const stored = await this.main.retrying('reading the stored positions from the replica', (client) =>
+      migrateControlSchema(client).then(() => readCheckpoints(client, this.subscriber.stream)),
     );
     if (this.stopping) return;
     await this.subscriber.start(stored);
@@ -70,7 +75,7 @@ export class ApplyStage {
     // The next batch is fetched while the current one is in Postgres, and cut, decoded and
     // encoded (Applier.prepareAhead) while Postgres merges the current one, when it has arrived
     // by then. `waiting`: what waits for the rest of its source transaction; `open`: the parts
-    // whose transaction is partly in the open replica transaction (both as of the current cut).
+    // inside a transaction that is partly applied (both as of the current cut).
     let arrived: DeliveredMessage[] | null = null;
     type Prepared = { batch: PreparedMessage[]; cut: TransactionCut };
     let prepared: Prepared | null = null;
@@ -86,7 +91,7 @@ export class ApplyStage {
       try {
         const batch = prepareBatch(arrived);
         prepared = { batch, cut: cutOf(batch) };
-        this.applier?.prepareAhead(prepared.cut.apply);
+        this.prepareAhead(prepared.cut.apply);
       } catch {
         prepared = null; // decoded again in its turn, where the error is reported
       }
@@ -102,13 +107,63 @@ export class ApplyStage {
       arrived = null;
       prepared = null;
       next = fetch();
-      const wasOpen = open.size > 0;
       waiting = cut.wait;
       open = cut.open;
-      const commit = open.size === 0;
-      if (cut.apply.length > 0 || (commit && wasOpen)) await this.applyWithRetry(cut.apply, commit, prepareNext);
+      await this.applyCut(cut, prepareNext);
     }
     next.catch(() => undefined);
+  }
+
+  /** Applies a cut: each lane's share, then the main session's; each commits where its parts are between transactions. */
+  private async applyCut(cut: TransactionCut, whilePostgresWorks: () => void): Promise<void> {
+    for (const p of cut.apply) this.partsSeen.add(p.message.part);
+    const lanePrints = new Map([...this.lanes].map(([part, lane]) => [part, lane.print]));
+    const plan = planLanes(cut.apply, cut.open, lanePrints, this.mainPrint, this.partsSeen.size > 1);
+    for (const part of plan.fold) {
+      const lane = this.lanes.get(part)!;
+      this.lanes.delete(part);
+      this.opts.log.info({ part }, 'a large transaction meets tables written by another part: applied with the others');
+      await this.main.absorb(lane.session);
+      this.mainPrint ??= { tables: new Set(), databases: new Set() };
+      merge(this.mainPrint, lane.print);
+    }
+    for (const [part, messages] of plan.lanes) {
+      let lane = this.lanes.get(part);
+      if (!lane) {
+        lane = { session: this.session(), print: { tables: new Set(), databases: new Set() } };
+        this.lanes.set(part, lane);
+        this.opts.log.debug({ part }, 'a large transaction is applied on a connection of its own');
+      }
+      const commit = !cut.open.has(part);
+      footprint(messages, lane.print);
+      const result = await lane.session.apply(messages, commit, whilePostgresWorks);
+      this.appliedMessages += result.applied;
+      if (result.committed) {
+        this.lanes.delete(part);
+        await lane.session.close();
+        await this.committed(result.committed);
+      }
+    }
+    const mainOpen = [...cut.open.keys()].some((part) => !this.lanes.has(part));
+    if (plan.main.length === 0 && (mainOpen || this.mainPrint === null)) return;
+    if (mainOpen) this.mainPrint = footprint(plan.main, this.mainPrint ?? undefined);
+    const result = await this.main.apply(plan.main, !mainOpen, whilePostgresWorks);
+    this.appliedMessages += result.applied;
+    if (!result.committed) return;
+    this.mainPrint = null;
+    await this.committed(result.committed);
+  }
+
+  /** Encodes ahead (Applier.prepareAhead) in the session each part's messages would go to as things stand. */
+  private prepareAhead(apply: PreparedMessage[]): void {
+    for (const [part, lane] of this.lanes) lane.session.prepareAhead(apply.filter((p) => p.message.part === part));
+    this.main.prepareAhead(this.lanes.size === 0 ? apply : apply.filter((p) => !this.lanes.has(p.message.part)));
+  }
+
+  /** Tells the subscriber what a replica transaction made durable. */
+  private async committed({ positions, deadLetters }: Committed): Promise<void> {
+    if (deadLetters.length > 0) await this.publishDeadLetters(deadLetters);
+    await this.subscriber.committed(positions);
   }
 
   async stop(): Promise<void> {
@@ -117,59 +172,11 @@ export class ApplyStage {
     await this.subscriber.stop();
   }
 
-  /** Disconnects (an open replica transaction is rolled back: it is applied again on restart). */
+  /** Disconnects (open replica transactions are rolled back: they are applied again on restart). */
   async close(): Promise<void> {
-    await this.disconnect();
-    await this.openLog.close();
-  }
-
-  private async disconnect(): Promise<void> {
-    await this.client?.end().catch(() => undefined);
-    this.client = null;
-  }
-
-  /**
-   * Applies a batch, and commits it with what the open replica transaction holds when `commit`.
-   * A new connection (after an outage) first applies again what the lost transaction held.
-   */
-  private async applyWithRetry(batch: PreparedMessage[], commit: boolean, whilePostgresWorks?: () => void): Promise<void> {
-    const result = await this.retrying('applying a batch', async (client) => {
-      if (!this.applier) {
-        const applier = new Applier(client, this.subscriber, this.opts);
-        for await (const page of this.openLog.replay(this.opts.batchMaxRows)) await applier.applyBatch(prepareBatch(page), undefined, false);
-        this.applier = applier;
-      }
-      return this.applier.applyBatch(batch, whilePostgresWorks, commit);
-    });
-    this.appliedMessages += result.applied;
-    this.opts.log.debug({ applied: result.applied, skipped: result.skipped, commit }, commit ? 'batch committed' : 'batch applied in the open transaction');
-    for (const [part, position] of result.positions) this.uncommitted.positions.set(part, position);
-    this.uncommitted.deadLetters.push(...result.deadLetters);
-    if (!commit) {
-      await this.openLog.append(batch.map((p) => p.message));
-      return;
-    }
-    const { positions, deadLetters } = this.uncommitted;
-    this.uncommitted = { positions: new Map(), deadLetters: [] };
-    await this.openLog.clear();
-    if (deadLetters.length > 0) await this.publishDeadLetters(deadLetters);
-    await this.subscriber.committed(positions);
-  }
-
-  /** `fn` on the replica connection; an outage reconnects and runs it again, within the retry budget. */
-  private async retrying<T>(what: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        const result = await this.withClient(fn);
-        this.backoff.recovered();
-        return result;
-      } catch (err) {
-        if (this.stopping) throw err;
-        await this.disconnect();
-        this.applier = null;
-        await this.backoff.failed(what, outageError(what, err));
-      }
-    }
+    for (const lane of this.lanes.values()) await lane.session.close();
+    this.lanes.clear();
+    await this.main.close();
   }
 
   /** The dead-letter table is the durable record; a failed notification is only logged. */
@@ -179,14 +186,5 @@ export class ApplyStage {
     } catch (err) {
       this.opts.log.warn({ error: (err as Error).message, count: letters.length }, 'could not publish dead letters (they are in _my2pg.dead_letters)');
     }
-  }
-
-  private async withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    if (!this.client) {
-      const client = await connectReplica(this.opts.targetUrl, 'my2pg apply');
-      client.on('error', (err) => this.opts.log.warn({ error: err.message }, 'replica connection error'));
-      this.client = client;
-    }
-    return fn(this.client);
   }
 }

@@ -197,7 +197,7 @@ export function embeddedStore(c: Config): { position: () => Promise<BinlogPositi
       return fn(client);
     });
   return {
-    position: () => withClient(async (client) => resumePosition((await readCheckpoints(client, EMBEDDED_STREAM, false)).get('0') ?? null)),
+    position: () => withClient(async (client) => resumePosition((await readCheckpoints(client, EMBEDDED_STREAM)).get('0') ?? null)),
     schemas: () => withClient((client) => readSourceSchemas(client, EMBEDDED_STREAM)),
   };
 }
@@ -289,7 +289,7 @@ async function initialBootstrap(c: Config, log: Logger): Promise<Runnable[]> {
   const targetUrl = need(c, 'target', 'run');
   const { pending, unfinished } = await withReplica(targetUrl, async (client) => {
     await migrateControlSchema(client);
-    if (c.initial_bootstrap && (await readCheckpoints(client, stream, false)).size === 0) await recordInitialBootstrap(client, stream);
+    if (c.initial_bootstrap && (await readCheckpoints(client, stream)).size === 0) await recordInitialBootstrap(client, stream);
     return {
       pending: await initialBootstrapPending(client, stream),
       unfinished: (await listBootstraps(client)).filter((b) => b.state === 'copying').map((b) => ({ db: b.sourceDb, table: b.sourceTable })),

@@ -17,7 +17,8 @@
 //   deliver nothing (transaction markers, batches emptied by compaction).
 // The replacements go into the module cache before kafkajs loads, so import kafkajs from here,
 // never directly. openPartitionLog reads one partition through kafkajs' cluster and broker
-// requests, with no consumer group (kafkajs' consumer always joins one).
+// requests, with no consumer group (kafkajs' consumer always joins one). fetchedRecords reads a
+// consumer batch's records with the transaction markers kafkajs keeps out of `batch.messages`.
 
 import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';

@@ -52,7 +52,8 @@ export interface DeliveredMessage {
 
 /**
  * Where apply reads from. Batches come in stream order per part. Apply stores, per part,
- * `positionAfter(last applied message)` in the replica in the same transaction as the data,
+ * `positionAfter(last applied message)` in the replica in the same transaction as the data
+ * (always at the end of a source transaction when it commits),
  * and drops any message for which `alreadyApplied(message, stored)` holds: redelivery is a no-op.
  */
 export interface Subscriber {
@@ -65,11 +66,11 @@ export interface Subscriber {
   alreadyApplied(msg: DeliveredMessage, stored: string): boolean;
   positionAfter(msg: DeliveredMessage): string;
   /**
-   * Invalid messages of a committed batch (already in `_my2pg.dead_letters`), for a transport
+   * Invalid messages of a committed replica transaction (already in `_my2pg.dead_letters`), for a transport
    * that also publishes them (Kafka: a dead-letter topic). At least once.
    */
   deadLetters?(letters: Array<{ message: DeliveredMessage; error: string }>): Promise<void>;
-  /** Told after each committed batch (e.g. to commit consumer-group offsets for monitoring). */
+  /** Told after each committed replica transaction (e.g. to commit consumer-group offsets for monitoring). */
   committed(positions: Map<string, string>): Promise<void>;
   stop(): Promise<void>;
 }

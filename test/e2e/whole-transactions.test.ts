@@ -10,6 +10,7 @@ import { assertReplicaConverges, usePipelineFixture, type PipelineFixture } from
 import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, sleep, waitFor } from '../harness/servers.js';
 import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
 import { seqRows } from '../harness/sequence.js';
+import { partitionFor } from '../../src/transport/partitioner.js';
 
 const { fixture, start } = usePipelineFixture();
 const ACCOUNTS = 40_000;
@@ -104,4 +105,89 @@ test('capture → Kafka → apply: every sample of the replica sees whole transa
   assert.equal(apply.child.exitCode, null, apply.log());
   await capture.kill();
   await apply.kill();
+});
+
+test("partitioned by table: a transaction's share of a partition without its commit row shows once its Kafka transaction ends", { timeout: 300_000 }, async () => {
+  const f = fixture();
+  const topic = `t_${randomSuffix()}`;
+  const partitions = 4;
+  // Two tables in different partitions; the transaction's commit row goes to the second one's.
+  const first = 'split_a';
+  const second = ['split_b', 'split_c', 'split_d', 'split_e', 'split_f'].find((t) => partitionFor(t, partitions) !== partitionFor(first, partitions))!;
+  // No heartbeats: nothing else arrives in the first table's partition after the transaction.
+  const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', String(partitions), '--include', `${f.db}./^split_/`];
+  const capture = start(['capture', '--source', mysqlUrl(), '--server-id', String(Number(f.serverId) + 2), '--client-id', topic, '--producer-partition-by', 'table', '--heartbeat-interval-ms', '0', ...common]);
+  const apply = start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, ...common]);
+  await waitForCaptureStreaming(capture);
+  for (const t of [first, second]) await f.conn.query(`CREATE TABLE \`${f.db}\`.\`${t}\` (id INT PRIMARY KEY, v INT)`);
+  await f.conn.query('BEGIN');
+  await f.conn.query(`INSERT INTO \`${f.db}\`.\`${first}\` VALUES (1, 1), (2, 2), (3, 3)`);
+  await f.conn.query(`INSERT INTO \`${f.db}\`.\`${second}\` VALUES (1, 1)`);
+  await f.conn.query('COMMIT');
+  const client = pgClient(f.pg.url);
+  await client.connect();
+  try {
+    const count = async (t: string) => Number((await client.query(`SELECT count(*) AS n FROM "${f.db}"."${t}"`).catch(() => ({ rows: [{ n: -1 }] }))).rows[0].n);
+    await waitFor(`the transaction's rows in ${first} and ${second}`, async () => (await count(first)) === 3 && (await count(second)) === 1, 60_000, 100);
+  } finally {
+    await client.end();
+  }
+  assert.equal(apply.child.exitCode, null, apply.log());
+  await capture.kill();
+  await apply.kill();
+});
+
+test('a large transaction in one partition does not hold back the commits of another', { timeout: 600_000 }, async () => {
+  const f = fixture();
+  const topic = `t_${randomSuffix()}`;
+  const partitions = 8;
+  // A second database in another partition (partitioned by database, the default).
+  const other = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `${f.db}_o${i}`).find((d) => partitionFor(d, partitions) !== partitionFor(f.db, partitions))!;
+  await f.conn.query(`CREATE DATABASE \`${other}\``);
+  const ROWS = 200_000;
+  try {
+    const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', String(partitions), '--include', `${f.db}.lane_big,${other}.lane_small`];
+    const capture = start(['capture', '--source', mysqlUrl(), '--server-id', String(Number(f.serverId) + 3), '--client-id', topic, ...common]);
+    const apply = start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, '--batch-max-rows', '2000', ...common]);
+    await waitForCaptureStreaming(capture);
+    await f.conn.query(`CREATE TABLE \`${f.db}\`.lane_big (id INT PRIMARY KEY, v INT)`);
+    await f.conn.query(`CREATE TABLE \`${other}\`.lane_small (id INT PRIMARY KEY, v INT)`);
+    const client = pgClient(f.pg.url);
+    await client.connect();
+    const big = `"${f.db}".lane_big`;
+    const small = `"${other}".lane_small`;
+    try {
+      await waitFor('both tables in the replica', async () => (await client.query(`SELECT to_regclass('${big}') IS NOT NULL AND to_regclass('${small}') IS NOT NULL AS ok`)).rows[0].ok === true, 60_000);
+      await f.conn.query(`INSERT INTO \`${f.db}\`.lane_big SELECT seq, seq FROM ${seqRows(1, ROWS)}`);
+      // Small transactions in the other database while the large one is applied; samples of both.
+      const samples: Array<{ big: number; small: number; open: boolean }> = [];
+      let id = 0;
+      for (;;) {
+        await f.conn.query(`INSERT INTO \`${other}\`.lane_small VALUES (${++id}, 1)`);
+        const r = await client.query<{ big: string; small: string; open: boolean }>(
+          `SELECT (SELECT count(*) FROM ${big}) AS big, (SELECT count(*) FROM ${small}) AS small,
+                  EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                           WHERE a.application_name = 'my2pg apply' AND l.relation = to_regclass('${big}') AND l.mode = 'RowExclusiveLock') AS open`,
+        );
+        const s = { big: Number(r.rows[0].big), small: Number(r.rows[0].small), open: r.rows[0].open };
+        samples.push(s);
+        if (s.big === ROWS || samples.length > 3000) break;
+        await sleep(50);
+      }
+      const during = samples.filter((s) => s.open && s.big === 0);
+      const partial = samples.filter((s) => s.big !== 0 && s.big !== ROWS);
+      console.log(`# ${samples.length} samples, ${during.length} while the large transaction was open; the other table went from ${during[0]?.small} to ${during.at(-1)?.small} rows meanwhile`);
+      assert.deepEqual(partial.slice(0, 3), [], 'part of the large transaction was visible');
+      assert.ok(during.length >= 2, 'no sample caught the large transaction being applied');
+      assert.ok(during.at(-1)!.small > during[0].small, 'the other partition committed nothing while the large transaction was open');
+      await waitFor('the last small row', async () => Number((await client.query(`SELECT count(*) AS n FROM ${small}`)).rows[0].n) === id, 60_000);
+    } finally {
+      await client.end();
+    }
+    assert.equal(apply.child.exitCode, null, apply.log());
+    await capture.kill();
+    await apply.kill();
+  } finally {
+    await f.conn.query(`DROP DATABASE IF EXISTS \`${other}\``);
+  }
 });
