@@ -20,6 +20,7 @@ const SCENARIOS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   bootstrap: () => bootstrapScenario(rows),
   embedded: () => embeddedScenario(rows),
   lag: () => lagScenario(),
+  'lag-big-tx': () => lagScenario(Number(process.env.BENCH_BIG_TX_ROWS ?? 1_000_000)),
   memory: () => memoryScenario(rows),
 };
 

@@ -370,6 +370,10 @@ export class Applier {
       await this.parked.release(ev.database, ev.table);
       this.opts.log.warn({ database: ev.database, table: ev.table, type: ev.type }, 'stopped table resumed: the statement replaces it');
     }
+    // A database's statement comes on every topic of a template: sessions that apply them at once
+    // (lanes, or apply processes sharing a consumer group) take turns, so one runs it and the
+    // others find it in the history.
+    if (ev.table === undefined) await this.client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`my2pg ddl ${this.subscriber.stream} ${ev.database}`]);
     if (ev.position && (await ddlApplied(this.client, this.subscriber.stream, ev))) {
       this.opts.log.info({ type: ev.type, database: ev.database, table: ev.table, position: ev.position }, 'DDL event applied already: passed over');
       return;

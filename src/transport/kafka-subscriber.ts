@@ -6,7 +6,7 @@
 // Apply never creates the data topics (capture does, with its partition count): it waits for
 // them. A broker outage restarts the consumer, within the retry budget (src/core/backoff.ts).
 
-import { fetchedRecords, Kafka, logLevel, type Consumer, type Producer } from './kafkajs.js';
+import { fetchedRecords, inTransaction, Kafka, logLevel, type Consumer, type Producer } from './kafkajs.js';
 import { Backoff } from '../core/backoff.js';
 import { My2pgError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -134,9 +134,10 @@ export class KafkaSubscriber implements Subscriber {
     await consumer.connect();
     if (this.topics.size === 0) return;
     await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
-    // Each partition's last message is held back until the record after it is seen: a
-    // transaction marker (or a left-out aborted record) after it means capture's Kafka
-    // transaction, which holds whole binlog transactions, ends there (endsTransaction).
+    // Each partition's last message written in a Kafka transaction is held back until the record
+    // after it is seen: a transaction marker (or a left-out aborted record) after it means that
+    // capture's Kafka transaction, which holds whole binlog transactions, ends there
+    // (endsTransaction).
     const held = new Map<string, { message: DeliveredMessage; offset: bigint }>();
     const release = (part: string, endsTransaction: boolean, whileWaiting?: () => Promise<void>): Promise<void> | undefined => {
       const h = held.get(part);
@@ -172,9 +173,17 @@ export class KafkaSubscriber implements Subscriber {
             await release(part, true, heartbeat);
             continue;
           }
-          const pushed = release(part, false, heartbeat);
-          held.set(part, { message: { value: m.value?.toString('utf8') ?? '', part, position: m.offset }, offset });
           // With room in the queue a message is added at once: no await (a microtask) per message.
+          let pushed = release(part, false, heartbeat);
+          const message: DeliveredMessage = { value: m.value?.toString('utf8') ?? '', part, position: m.offset };
+          if (inTransaction(m)) {
+            held.set(part, { message, offset });
+          } else {
+            // No marker follows a message written outside a transaction (another producer): on at once.
+            if (pushed && this.queue.size >= this.bufferSize) await pushed;
+            this.queuedNext.set(part, offset + 1n);
+            pushed = this.queue.push(message, heartbeat);
+          }
           if (pushed && this.queue.size >= this.bufferSize) await pushed;
         }
         await heartbeat();

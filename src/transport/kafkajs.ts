@@ -321,6 +321,11 @@ export function fetchedRecords(batch: KafkaJs.Batch): KafkaJs.KafkaMessage[] {
   return (batch as KafkaJs.Batch & { messagesWithinOffset?: KafkaJs.KafkaMessage[] }).messagesWithinOffset ?? batch.messages;
 }
 
+/** Whether a fetched record was written in a Kafka transaction (its record batch's attribute). */
+export function inTransaction(record: KafkaJs.KafkaMessage): boolean {
+  return (record as { batchContext?: { inTransaction?: boolean } }).batchContext?.inTransaction === true;
+}
+
 const READ_COMMITTED = 1;
 /** ListOffsets' timestamps for the first offset and the end. */
 const EARLIEST = -2;
