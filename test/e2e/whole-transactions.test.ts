@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type pg from 'pg';
 import { assertReplicaConverges, usePipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, sleep, waitFor } from '../harness/servers.js';
+import { kafkaBrokers, logTail, mysqlUrl, pgClient, randomSuffix, sleep, waitFor } from '../harness/servers.js';
 import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
 import { seqRows } from '../harness/sequence.js';
 import { partitionFor } from '../../src/transport/partitioner.js';
@@ -157,7 +157,13 @@ test('a large transaction in one partition does not hold back the commits of ano
     const big = `"${f.db}".lane_big`;
     const small = `"${other}".lane_small`;
     try {
-      await waitFor('both tables in the replica', async () => (await client.query(`SELECT to_regclass('${big}') IS NOT NULL AND to_regclass('${small}') IS NOT NULL AS ok`)).rows[0].ok === true, 60_000);
+      const exist = async () => {
+        const r = (await client.query<{ big: string | null; small: string | null }>(`SELECT to_regclass('${big}')::text AS big, to_regclass('${small}')::text AS small`)).rows[0];
+        return r.big !== null && r.small !== null;
+      };
+      await waitFor('both tables in the replica', exist, 60_000).catch((err) => {
+        throw new Error(`${(err as Error).message}\ncapture:\n${logTail(capture)}\napply:\n${logTail(apply)}`);
+      });
       await f.conn.query(`INSERT INTO \`${f.db}\`.lane_big SELECT seq, seq FROM ${seqRows(1, ROWS)}`);
       // Small transactions in the other database while the large one is applied; samples of both.
       const samples: Array<{ big: number; small: number; open: boolean }> = [];
