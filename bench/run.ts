@@ -9,7 +9,7 @@ import { captureScenario } from './scenarios/capture.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { lagScenario } from './scenarios/lag.js';
 import { liveScenario } from './scenarios/live.js';
-import { memoryScenario } from './scenarios/memory.js';
+import { memoryScenario, runMemory } from './scenarios/memory.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SCENARIOS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
@@ -22,6 +22,7 @@ const SCENARIOS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   lag: () => lagScenario(),
   'lag-big-tx': () => lagScenario(Number(process.env.BENCH_BIG_TX_ROWS ?? 1_000_000)),
   memory: () => memoryScenario(rows),
+  'memory-run': () => runMemory(rows),
 };
 
 async function main(): Promise<void> {

@@ -22,7 +22,7 @@ function memoryResult(scenario: string, figure: number, rows: number): BenchResu
 }
 
 /** `my2pg run` through the same transaction: one process with capture's thread and apply's. */
-async function runMemory(n: number): Promise<BenchResult> {
+export async function runMemory(n: number): Promise<BenchResult> {
   const db = `bench_mem_${randomSuffix()}`;
   const conn = await mysqlConnection();
   const replica = await createPgDatabase();

@@ -35,23 +35,40 @@ export class BoundedQueue<T> {
     this.wake(this.dataWaiters);
   }
 
-  /** Waits for a first item, then collects up to `max` items or until `maxWaitMs` has passed. */
+  /**
+   * Waits for a first item, then collects up to `max` items or until `maxWaitMs` has passed.
+   * Items leave the queue as they are collected, so producers go on while a take gathers more
+   * than the capacity: what is held at once is the batch being gathered and the capacity.
+   */
   async take(max: number, maxWaitMs: number): Promise<T[]> {
     while (this.size === 0 && !this.closed) await this.waitForData(null);
+    const out: T[] = [];
     const deadline = Date.now() + maxWaitMs;
-    while (this.size < max && !this.closed) {
+    for (;;) {
+      this.moveInto(out, max);
+      if (out.length >= max || this.closed) break;
       const left = deadline - Date.now();
       if (left <= 0 || !(await this.waitForData(left))) break;
     }
-    const n = Math.min(max, this.size);
-    const out = this.items.slice(this.head, this.head + n);
+    return out;
+  }
+
+  private moveInto(out: T[], max: number): void {
+    const n = Math.min(max - out.length, this.size);
+    if (n === 0) return;
+    for (let i = this.head; i < this.head + n; i++) {
+      out.push(this.items[i]);
+      this.items[i] = undefined as T; // taken: no longer held here
+    }
     this.head += n;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
     this.wake(this.spaceWaiters);
-    return out;
   }
 
   close(): void {

@@ -30,3 +30,27 @@ test('close releases a waiting consumer with an empty batch', async () => {
   q.close();
   assert.deepEqual(await t, []);
 });
+
+test('a waiting take makes room as items arrive, so it can gather more than the capacity', async () => {
+  const q = new BoundedQueue<number>(3);
+  const taken = q.take(10, 2000);
+  const pushed = (async () => {
+    for (let i = 0; i < 10; i++) await q.push(i);
+  })();
+  try {
+    assert.deepEqual(await taken, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await pushed;
+    assert.equal(q.size, 0);
+  } finally {
+    q.close();
+  }
+});
+
+test('a take that waits with a full queue returns at its deadline with what it holds', async () => {
+  const q = new BoundedQueue<number>(2);
+  await q.push(1);
+  await q.push(2);
+  const started = Date.now();
+  assert.deepEqual(await q.take(5, 50), [1, 2]);
+  assert.ok(Date.now() - started >= 40);
+});
