@@ -14,6 +14,8 @@ import { memoryScenario, runMemory } from './scenarios/memory.js';
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SCENARIOS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   live: () => liveScenario(),
+  'live-kafka': () => liveScenario('kafka'),
+  'live-run': () => liveScenario('run'),
   capture: () => captureScenario(rows),
   'apply-insert': () => applyScenario('insert', rows),
   'apply-update': () => applyScenario('update', rows),

@@ -86,7 +86,11 @@ async function liveRun(mode: 'kafka' | 'run', n: number): Promise<BenchResult> {
   }
 }
 
-export async function liveScenario(): Promise<BenchResult[]> {
+/** Both paths, or one (`kafka`, `run`). */
+export async function liveScenario(only?: 'kafka' | 'run'): Promise<BenchResult[]> {
   const n = Number(process.env.BENCH_LIVE_ROWS ?? 500_000);
-  return [await liveRun('kafka', n), await liveRun('run', n)];
+  const modes = only ? [only] : (['kafka', 'run'] as const);
+  const results: BenchResult[] = [];
+  for (const mode of modes) results.push(await liveRun(mode, n));
+  return results;
 }

@@ -3,19 +3,12 @@
 // 10-column table (docs/PERFORMANCE.md "Memory").
 // The peak is the kernel's high-water mark (VmHWM) read just before each process is stopped.
 
-import { readFileSync } from 'node:fs';
 import { createBigTable } from '../../test/harness/big-table.js';
-import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
+import { createPgDatabase, kafkaBrokers, mysqlConnection, mysqlUrl, peakRssMb, pgClient, randomSuffix, startMy2pg, waitFor, type My2pgProcess } from '../../test/harness/servers.js';
 import { waitForRunStreaming } from '../../test/harness/waits.js';
 import { result, type BenchResult } from '../lib.js';
 
 const GOAL_MB = 256;
-
-function peakRssMb(p: My2pgProcess): number {
-  const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return Math.round((kb / 1024) * 10) / 10;
-}
 
 function memoryResult(scenario: string, figure: number, rows: number): BenchResult {
   return result({ scenario, figure, unit: 'MB peak RSS', limit: GOAL_MB, limitName: 'the 256 MB goal (docs/PERFORMANCE.md)', goal: { figure: GOAL_MB, ratio: 1, lowerIsBetter: true }, rows });

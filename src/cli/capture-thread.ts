@@ -9,7 +9,7 @@ import { errorFromParts, threadFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { InProcessTransport } from '../transport/in-process.js';
 import type { CaptureThreadEnd, ThreadBatch, ToCaptureThread } from '../transport/thread-channel.js';
-import { heapCapMb } from './heap.js';
+import { heapCapMb, PASS_ON_YOUNG_MB, threadLimits } from '../core/heap.js';
 import type { Runnable } from './stages.js';
 
 /** Runs capture-thread-entry.ts and feeds its batches to `transport`; its end is this stage's end. */
@@ -22,7 +22,7 @@ export function captureOnThread(c: Config, transport: InProcessTransport, log: L
         const heapMb = heapCapMb();
         const w = new Worker(new URL('./capture-thread-entry.js', import.meta.url), {
           workerData: { config: c },
-          resourceLimits: heapMb === null ? undefined : { maxOldGenerationSizeMb: heapMb },
+          resourceLimits: threadLimits(heapMb, PASS_ON_YOUNG_MB),
         });
         thread = w;
         if (stopping) w.postMessage({ t: 'stop' } satisfies ToCaptureThread);

@@ -26,7 +26,7 @@ import { EMBEDDED_STREAM, InProcessTransport, resumePosition } from '../transpor
 import type { BinlogPosition } from '../core/position.js';
 import type { TableSchema } from '../core/table-schema.js';
 import { captureOnThread } from './capture-thread.js';
-import { heapCapMb } from './heap.js';
+import { heapCapMb } from '../core/heap.js';
 import { KafkaPublisherThread } from '../transport/kafka-publisher-thread.js';
 import { KafkaSubscriber } from '../transport/kafka-subscriber.js';
 import type { Publisher } from '../transport/transport.js';
@@ -208,7 +208,7 @@ export function embeddedStore(c: Config): { position: () => Promise<BinlogPositi
  * Maxwell's output options shape Kafka messages only: without Kafka, capture keeps its defaults.
  */
 function embedded(c: Config, log: Logger): Runnable[] {
-  const transport = new InProcessTransport(20_000);
+  const transport = new InProcessTransport(10_000);
   return [captureOnThread(c, transport, log), applyStage(c, transport, log)];
 }
 

@@ -56,7 +56,7 @@ export class KafkaSubscriber implements Subscriber {
   constructor(private readonly opts: KafkaSubscriberOptions) {
     this.stream = `kafka:${opts.group}`;
     this.kafka = new Kafka({ clientId: `my2pg-apply-${opts.group}`, brokers: opts.brokers, logLevel: logLevel.NOTHING });
-    this.bufferSize = opts.bufferSize ?? 50_000;
+    this.bufferSize = opts.bufferSize ?? 20_000;
     this.queue = new BoundedQueue(this.bufferSize);
     this.backoff = new Backoff(opts.log, opts.retryMaxMs);
   }

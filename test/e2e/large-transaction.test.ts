@@ -5,39 +5,24 @@
 // (`npm run bench -- memory`, docs/PERFORMANCE.md "Memory"), as performance goals are.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { createBigTable } from '../harness/big-table.js';
 import { assertReplicaConverges, usePipelineFixture, waitForOpenApply, type PipelineFixture } from '../harness/pipeline.js';
-import { kafkaBrokers, mysqlUrl, pgClient, randomSuffix, sleep, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { kafkaBrokers, mysqlUrl, peakRssMb, pgClient, randomSuffix, sleep, waitFor, type My2pgProcess } from '../harness/servers.js';
+import { sampleEvery } from '../harness/sampler.js';
 import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
 
 const { fixture, start } = usePipelineFixture();
 const ROWS = 1_000_000;
 
-/** The process's peak resident memory so far (the kernel's high-water mark), in MB. */
-function peakRssMb(p: My2pgProcess): number {
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))?.[1]);
-  return Math.round(kb / 102.4) / 10;
-}
-
 /** Counts the table's rows every 100 ms until stopped; every count seen. */
 async function watchCounts(f: PipelineFixture, table: string): Promise<{ stop: () => Promise<number[]> }> {
   const client = pgClient(f.pg.url);
   await client.connect();
-  const seen: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const r = await client.query(`SELECT count(*) AS n FROM "${f.db}"."${table}"`).catch(() => null);
-      if (r) seen.push(Number(r.rows[0].n));
-      await sleep(100);
-    }
-  })();
+  const counts = sampleEvery(100, async () => Number((await client.query(`SELECT count(*) AS n FROM "${f.db}"."${table}"`)).rows[0].n));
   return {
     stop: async () => {
-      running = false;
-      await loop;
+      const seen = await counts.stop();
       await client.end();
       return seen;
     },

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type pg from 'pg';
-import { assertReplicaConverges, usePipelineFixture, type PipelineFixture } from '../harness/pipeline.js';
+import { applyWritingInto, assertReplicaConverges, usePipelineFixture, waitForOpenApply, type PipelineFixture } from '../harness/pipeline.js';
 import { kafkaBrokers, logTail, mysqlUrl, pgClient, randomSuffix, sleep, waitFor } from '../harness/servers.js';
 import { waitForCaptureStreaming, waitForRunStreaming } from '../harness/waits.js';
+import { sampleEvery } from '../harness/sampler.js';
 import { seqRows } from '../harness/sequence.js';
 import { partitionFor } from '../../src/transport/partitioner.js';
 
@@ -25,24 +26,12 @@ interface Sample {
 
 /** Samples the replica every 50 ms until stopped. */
 function sampler(client: pg.Client, table: string): { stop: () => Promise<Sample[]> } {
-  const samples: Sample[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const r = await client.query<{ sum: string | null; count: string; first: string | null }>(
-        `SELECT sum(bal) AS sum, count(*) AS count, (SELECT bal FROM ${table} WHERE id = 1) AS first FROM ${table}`,
-      );
-      samples.push({ sum: Number(r.rows[0].sum), count: Number(r.rows[0].count), first: r.rows[0].first === null ? null : Number(r.rows[0].first) });
-      await sleep(50);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return samples;
-    },
-  };
+  return sampleEvery(50, async () => {
+    const r = await client.query<{ sum: string | null; count: string; first: string | null }>(
+      `SELECT sum(bal) AS sum, count(*) AS count, (SELECT bal FROM ${table} WHERE id = 1) AS first FROM ${table}`,
+    );
+    return { sum: Number(r.rows[0].sum), count: Number(r.rows[0].count), first: r.rows[0].first === null ? null : Number(r.rows[0].first) };
+  });
 }
 
 /** Creates the accounts, lets them reach the replica, then moves money in five transactions while sampling. */
@@ -171,9 +160,7 @@ test('a large transaction in one partition does not hold back the commits of ano
       for (;;) {
         await f.conn.query(`INSERT INTO \`${other}\`.lane_small VALUES (${++id}, 1)`);
         const r = await client.query<{ big: string; small: string; open: boolean }>(
-          `SELECT (SELECT count(*) FROM ${big}) AS big, (SELECT count(*) FROM ${small}) AS small,
-                  EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                           WHERE a.application_name = 'my2pg apply' AND l.relation = to_regclass('${big}') AND l.mode = 'RowExclusiveLock') AS open`,
+          `SELECT (SELECT count(*) FROM ${big}) AS big, (SELECT count(*) FROM ${small}) AS small, ${applyWritingInto(`'${big}'`)} AS open`,
         );
         const s = { big: Number(r.rows[0].big), small: Number(r.rows[0].small), open: r.rows[0].open };
         samples.push(s);
@@ -196,4 +183,50 @@ test('a large transaction in one partition does not hold back the commits of ano
   } finally {
     await f.conn.query(`DROP DATABASE IF EXISTS \`${other}\``);
   }
+});
+
+test('a large transaction on a connection of its own is taken over by the main one when another partition writes its table', { timeout: 600_000 }, async () => {
+  const f = fixture();
+  const topic = `t_${randomSuffix()}`;
+  const partitions = 4;
+  // Rows partitioned by a column: one table's rows go to two partitions, by their group.
+  const groups = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const big = groups[0];
+  const small = groups.find((g) => partitionFor(String(g), partitions) !== partitionFor(String(big), partitions))!;
+  const common = ['--kafka', kafkaBrokers(), '--topic', topic, '--topic-partitions', String(partitions), '--include', `${f.db}.fold_t`];
+  const capture = start(['capture', '--source', mysqlUrl(), '--server-id', String(Number(f.serverId) + 4), '--client-id', topic, '--producer-partition-by', 'column', '--producer-partition-columns', 'grp', ...common]);
+  const apply = start(['apply', '--target', f.pg.url, '--group', `g_${topic}`, '--batch-max-rows', '5000', ...common]);
+  await waitForCaptureStreaming(capture);
+  const table = `\`${f.db}\`.fold_t`;
+  await f.conn.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, grp INT NOT NULL, v INT NOT NULL)`);
+  // One row in each partition first, so that apply has seen both.
+  await f.conn.query(`INSERT INTO ${table} VALUES (1, ${big}, 0), (2, ${small}, 0)`);
+  const client = pgClient(f.pg.url);
+  await client.connect();
+  const target = `"${f.db}".fold_t`;
+  const ROWS = 200_000;
+  const bigRows = sampleEvery(50, async () => Number((await client.query(`SELECT count(*) AS n FROM ${target} WHERE grp = ${big}`)).rows[0].n));
+  let seen: number[] = [];
+  try {
+    await waitFor('the first rows in the replica', async () => Number((await client.query(`SELECT count(*) AS n FROM ${target}`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n) === 2, 60_000);
+    const writing = f.conn.query(`INSERT INTO ${table} SELECT seq + 10, ${big}, seq FROM ${seqRows(1, ROWS)}`);
+    // The large transaction is being applied on its own connection; then the other partition
+    // writes the same table.
+    await waitForOpenApply(f, 'fold_t', 2);
+    await f.conn.query(`INSERT INTO ${table} VALUES (3, ${small}, 1), (4, ${small}, 1)`);
+    await waitFor('apply taking the large transaction over', async () => apply.log().includes('applied with the others'), 120_000, 100);
+    await writing;
+    await waitFor('every row in the replica', async () => Number((await client.query(`SELECT count(*) AS n FROM ${target}`)).rows[0].n) === ROWS + 4, 300_000, 500);
+    await assertReplicaConverges(f, ['fold_t']);
+    assert.equal(apply.child.exitCode, null, apply.log());
+    await apply.kill();
+  } finally {
+    seen = await bigRows.stop();
+    await client.end();
+  }
+  const partial = seen.filter((n) => n !== 1 && n !== ROWS + 1);
+  console.log(`# ${seen.length} samples of the large transaction's rows, ${partial.length} partial`);
+  assert.ok(seen.includes(1) && seen.includes(ROWS + 1), `the samples never covered the transaction: ${[...new Set(seen)].join(', ')}`);
+  assert.deepEqual(partial.slice(0, 5), [], `${partial.length} samples saw part of the large transaction`);
+  await capture.kill();
 });

@@ -97,6 +97,16 @@ export async function assertReplicaConverges(f: PipelineFixture, tables: string[
 }
 
 /**
+ * SQL that is true while apply's session holds a write lock on the table named by `relation`
+ * (an SQL expression for its qualified name): it is writing into it in a transaction that has
+ * not committed.
+ */
+export function applyWritingInto(relation: string): string {
+  return `EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                   WHERE a.application_name = 'my2pg apply' AND l.relation = to_regclass(${relation}) AND l.mode = 'RowExclusiveLock')`;
+}
+
+/**
  * Waits until apply writes into a table inside a replica transaction that has not committed
  * (its session holds a write lock on the table) while the table shows exactly the `visible`
  * rows written before the transaction, so that a kill right after lands in the middle of
@@ -110,9 +120,7 @@ export async function waitForOpenApply(f: PipelineFixture, table: string, visibl
       `apply writing into ${table} in an open transaction`,
       async () => {
         const res = await client.query<{ writing: boolean; n: string }>(
-          `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                           WHERE a.application_name = 'my2pg apply' AND l.relation = to_regclass($1) AND l.mode = 'RowExclusiveLock') AS writing,
-                  (SELECT count(*) FROM ${quoteIdent(f.db)}.${quoteIdent(table)}) AS n`,
+          `SELECT ${applyWritingInto('$1')} AS writing, (SELECT count(*) FROM ${quoteIdent(f.db)}.${quoteIdent(table)}) AS n`,
           [`${quoteIdent(f.db)}.${quoteIdent(table)}`],
         ).catch(() => ({ rows: [{ writing: false, n: '0' }] }));
         return { writing: res.rows[0].writing, n: Number(res.rows[0].n) };

@@ -96,6 +96,12 @@ export function startMy2pg(args: string[], env: Record<string, string> = {}): My
   };
 }
 
+/** The process's peak resident memory so far (the kernel's high-water mark, VmHWM), in MB. */
+export function peakRssMb(p: My2pgProcess): number {
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))?.[1] ?? NaN);
+  return Math.round(kb / 102.4) / 10;
+}
+
 export async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown = null;
