@@ -71,13 +71,16 @@ export interface My2pgProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the real `my2pg` command (compiled) with its output in a log file. */
+/**
+ * Starts the real `my2pg` command (compiled) with its output in a log file, at log level
+ * `MY2PG_TEST_LOG_LEVEL` (default info).
+ */
 export function startMy2pg(args: string[], env: Record<string, string> = {}): My2pgProcess {
   const dir = mkdtempSync(join(tmpdir(), 'my2pg-proc-'));
   const logFile = join(dir, 'out.log');
   const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'my2pg.js'), ...args], {
-    env: { ...process.env, MY2PG_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, MY2PG_LOG_LEVEL: process.env.MY2PG_TEST_LOG_LEVEL ?? 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(out, { end: false });
