@@ -166,25 +166,26 @@ export class Applier {
     }
     const firstStage = this.stagingSeq;
     try {
-      // A message at or before the stored position, or before one already taken in this batch
+      // A message at or before the stored position, or not after one already taken in this batch
       // (a consumer that restarted delivers again), is applied already. A heartbeat is recorded
       // all the same: it says capture was caught up at its position, which the replica holds.
-      const upto = await readCheckpoints(client, subscriber.stream, [...new Set(batch.map((p) => p.message.part))]);
-      const touched = new Set<string>();
+      const stored = await readCheckpoints(client, subscriber.stream, [...new Set(batch.map((p) => p.message.part))]);
+      /** Per part, the last message taken. */
+      const taken = new Map<string, DeliveredMessage>();
       const fresh: PreparedMessage[] = [];
       const lateHeartbeats: Array<{ part: string; ev: HeartbeatEvent }> = [];
       for (const p of batch) {
         const m = p.message;
-        const s = upto.get(m.part);
-        if (s !== undefined && subscriber.alreadyApplied(m, s)) {
+        const prev = taken.get(m.part);
+        const s = stored.get(m.part);
+        if (prev ? !subscriber.follows(m, prev) : s !== undefined && subscriber.alreadyApplied(m, s)) {
           if (!(p.event instanceof My2pgError) && p.event.kind === 'heartbeat') lateHeartbeats.push({ part: m.part, ev: p.event });
           continue;
         }
-        upto.set(m.part, subscriber.positionAfter(m));
-        touched.add(m.part);
+        taken.set(m.part, m);
         fresh.push(p);
       }
-      const positions = new Map([...touched].map((part) => [part, upto.get(part)!]));
+      const positions = new Map([...taken].map(([part, m]) => [part, subscriber.positionAfter(m)]));
       const dead = await this.applyMessages(fresh);
       for (const { part, ev } of lateHeartbeats) await recordHeartbeat(client, subscriber.stream, part, ev.ts, ev.position);
       await writeCheckpoints(client, subscriber.stream, positions);

@@ -77,6 +77,7 @@ export function planLanes(
     else byPart.set(part, [p]);
   }
   for (const part of lanes.keys()) if (!byPart.has(part)) byPart.set(part, []);
+  if (byPart.size === 0) return { lanes: byPart, fold: [], main: [...apply] };
   const mainPrint = footprint(apply.filter((p) => !byPart.has(p.message.part)), main ? { tables: new Set(main.tables), databases: new Set(main.databases) } : undefined);
   const prints = new Map([...byPart].map(([part, messages]) => {
     const existing = lanes.get(part);

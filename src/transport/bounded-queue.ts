@@ -36,6 +36,22 @@ export class BoundedQueue<T> {
   }
 
   /**
+   * Adds items in order, waiting while the queue is full: as many at once as there is room for,
+   * with one wake-up of the consumer for them.
+   */
+  async pushAll(items: readonly T[]): Promise<void> {
+    for (let i = 0; i < items.length && !this.closed; ) {
+      const room = Math.min(items.length - i, this.capacity - this.size);
+      if (room <= 0) {
+        await this.push(items[i++]);
+        continue;
+      }
+      for (const end = i + room; i < end; i++) this.items.push(items[i]);
+      this.wake(this.dataWaiters);
+    }
+  }
+
+  /**
    * Waits for a first item, then collects up to `max` items or until `maxWaitMs` has passed.
    * Items leave the queue as they are collected, so producers go on while a take gathers more
    * than the capacity: what is held at once is the batch being gathered and the capacity.

@@ -34,15 +34,17 @@ export class InProcessTransport implements Publisher, Subscriber {
   async begin(): Promise<void> {}
 
   async send(messages: StreamMessage[]): Promise<void> {
-    for (const m of messages) {
-      if (!m.cursor) throw new Error('in-process transport needs a cursor on every message');
-      await this.queue.push(new CursorMessage(m.value, m.cursor));
-    }
+    await this.queue.pushAll(
+      messages.map((m) => {
+        if (!m.cursor) throw new Error('in-process transport needs a cursor on every message');
+        return new CursorMessage(m.value, m.cursor);
+      }),
+    );
   }
 
   /** Messages from a capture thread (src/transport/thread-channel.ts); dropped once stopped. */
   async deliver(values: string[], cursors: EventCursor[]): Promise<void> {
-    for (let i = 0; i < values.length; i++) await this.queue.push(new CursorMessage(values[i], cursors[i]));
+    await this.queue.pushAll(values.map((value, i) => new CursorMessage(value, cursors[i])));
   }
 
   /** Nothing to do: apply makes positions durable with the data. */
@@ -81,8 +83,11 @@ export class InProcessTransport implements Publisher, Subscriber {
       this.storedText = stored;
       this.storedCursor = JSON.parse(stored) as EventCursor;
     }
-    const cursor = msg instanceof CursorMessage ? msg.cursor : (JSON.parse(msg.position) as EventCursor);
-    return compareCursors(cursor, this.storedCursor!) <= 0;
+    return compareCursors(cursorOf(msg), this.storedCursor!) <= 0;
+  }
+
+  follows(msg: DeliveredMessage, prev: DeliveredMessage): boolean {
+    return compareCursors(cursorOf(msg), cursorOf(prev)) > 0;
   }
 
   positionAfter(msg: DeliveredMessage): string {
@@ -94,6 +99,10 @@ export class InProcessTransport implements Publisher, Subscriber {
   async stop(): Promise<void> {
     this.queue.close();
   }
+}
+
+function cursorOf(msg: DeliveredMessage): EventCursor {
+  return msg instanceof CursorMessage ? msg.cursor : (JSON.parse(msg.position) as EventCursor);
 }
 
 /** A queued message with its cursor as an object; its text is made only when apply stores it. */

@@ -247,6 +247,10 @@ export class KafkaSubscriber implements Subscriber {
     return BigInt(msg.position) < BigInt(stored);
   }
 
+  follows(msg: DeliveredMessage, prev: DeliveredMessage): boolean {
+    return BigInt(msg.position) > BigInt(prev.position);
+  }
+
   positionAfter(msg: DeliveredMessage): string {
     return (BigInt(msg.position) + 1n).toString();
   }

@@ -53,8 +53,9 @@ export interface DeliveredMessage {
 /**
  * Where apply reads from. Batches come in stream order per part. Apply stores, per part,
  * `positionAfter(last applied message)` in the replica in the same transaction as the data
- * (always at the end of a source transaction when it commits),
- * and drops any message for which `alreadyApplied(message, stored)` holds: redelivery is a no-op.
+ * (always at the end of a source transaction when it commits), and drops any message for which
+ * `alreadyApplied(message, stored)` holds, or that does not `follow` the message of its part
+ * taken before it in the batch: redelivery is a no-op.
  */
 export interface Subscriber {
   /** Identifies this stream's rows in `_my2pg.checkpoints`. */
@@ -64,6 +65,8 @@ export interface Subscriber {
   /** Next batch (up to maxRows, waiting at most maxWaitMs after the first message); [] when stopped. */
   nextBatch(maxRows: number, maxWaitMs: number): Promise<DeliveredMessage[]>;
   alreadyApplied(msg: DeliveredMessage, stored: string): boolean;
+  /** Whether `msg` comes after `prev`, a message of the same part (cheaper than alreadyApplied with positionAfter(prev)). */
+  follows(msg: DeliveredMessage, prev: DeliveredMessage): boolean;
   positionAfter(msg: DeliveredMessage): string;
   /**
    * Invalid messages of a committed replica transaction (already in `_my2pg.dead_letters`), for a transport

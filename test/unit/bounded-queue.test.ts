@@ -54,3 +54,25 @@ test('a take that waits with a full queue returns at its deadline with what it h
   assert.deepEqual(await q.take(5, 50), [1, 2]);
   assert.ok(Date.now() - started >= 40);
 });
+
+test('pushAll adds what fits at once, then waits for room for the rest, in order', async () => {
+  const q = new BoundedQueue<number>(3);
+  let done = false;
+  const pushed = q.pushAll([0, 1, 2, 3, 4]).then(() => (done = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(q.size, 3);
+  assert.equal(done, false);
+  assert.deepEqual(await q.take(2, 0), [0, 1]);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(done, true);
+  assert.deepEqual(await q.take(10, 0), [2, 3, 4]);
+  await pushed;
+});
+
+test('pushAll stops adding once the queue is closed', async () => {
+  const q = new BoundedQueue<number>(2);
+  const pushed = q.pushAll([0, 1, 2, 3]);
+  q.close();
+  await pushed;
+  assert.equal(q.size, 2);
+});
