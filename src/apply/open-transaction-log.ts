@@ -9,6 +9,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { DeliveredMessage } from '../transport/transport.js';
 
+/** Characters written at a time. */
+const WRITE_CHUNK = 1 << 20;
+
 export class OpenTransactionLog {
   private file: fs.FileHandle | null = null;
   private readonly path = path.join(os.tmpdir(), `my2pg-open-transaction-${process.pid}-${Math.random().toString(36).slice(2)}.log`);
@@ -20,9 +23,17 @@ export class OpenTransactionLog {
     this.file ??= await fs.open(this.path, 'w');
     let text = '';
     // Parts and positions hold no tab or line break; a value (JSON, unless it is invalid) is
-    // written as it is ('r') unless it holds a line break, then as a JSON string ('j').
-    for (const m of messages) text += `${m.part}\t${m.position}\t${/[\n\r]/.test(m.value) ? `j${JSON.stringify(m.value)}` : `r${m.value}`}\n`;
-    await this.file.write(text);
+    // written as it is ('r') unless it holds a line break, then as a JSON string ('j'). Written
+    // a little at a time: a whole batch's text at once (tens of MB, and as much again as a
+    // buffer for the write) would raise the process's peak memory.
+    for (const m of messages) {
+      text += `${m.part}\t${m.position}\t${/[\n\r]/.test(m.value) ? `j${JSON.stringify(m.value)}` : `r${m.value}`}\n`;
+      if (text.length >= WRITE_CHUNK) {
+        await this.file.write(text);
+        text = '';
+      }
+    }
+    if (text !== '') await this.file.write(text);
     this.size += messages.length;
   }
 
