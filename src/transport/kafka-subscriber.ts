@@ -162,30 +162,58 @@ export class KafkaSubscriber implements Subscriber {
         this.backoff.recovered();
         await releasing;
         const part = `${batch.topic}:${batch.partition}`;
-        const delivered = new Set(batch.messages);
-        for (const m of fetchedRecords(batch)) {
-          if (!isRunning() || isStale() || generation !== this.generation) return;
-          const offset = BigInt(m.offset);
-          const next = this.queuedNext.get(part);
-          const h = held.get(part);
-          if ((next !== undefined && offset < next) || (h && offset <= h.offset)) continue;
-          if (!delivered.has(m)) {
+        const records = fetchedRecords(batch);
+        // The delivered messages are the records less markers and aborted ones, in the same order.
+        const delivered = batch.messages;
+        let d = 0;
+        /** Past what was queued or held before: the records from here on are new. */
+        let fresh = false;
+        /** The offset of the last message queued by this loop, put in queuedNext before any wait. */
+        let queued: string | null = null;
+        const noteQueued = () => {
+          if (queued !== null) this.queuedNext.set(part, BigInt(queued) + 1n);
+          queued = null;
+        };
+        for (let i = 0; i < records.length; i++) {
+          const m = records[i];
+          const isDelivered = m === delivered[d];
+          if (isDelivered) d++;
+          if (!isRunning() || isStale() || generation !== this.generation) return noteQueued();
+          if (!fresh) {
+            const offset = BigInt(m.offset);
+            const next = this.queuedNext.get(part);
+            const h = held.get(part);
+            if ((next !== undefined && offset < next) || (h && offset <= h.offset)) continue;
+            fresh = true;
+          }
+          if (!isDelivered) {
+            noteQueued();
             await release(part, true, heartbeat);
             continue;
           }
           // With room in the queue a message is added at once: no await (a microtask) per message.
           let pushed = release(part, false, heartbeat);
           const message: DeliveredMessage = { value: m.value?.toString('utf8') ?? '', part, position: m.offset };
-          if (inTransaction(m)) {
-            held.set(part, { message, offset });
+          if (inTransaction(m) && i === records.length - 1) {
+            // Whether a marker follows shows only in a later fetch.
+            held.set(part, { message, offset: BigInt(m.offset) });
           } else {
-            // No marker follows a message written outside a transaction (another producer): on at once.
-            if (pushed && this.queue.size >= this.bufferSize) await pushed;
-            this.queuedNext.set(part, offset + 1n);
+            // A marker (or an aborted record) next: capture's Kafka transaction ends here. No marker
+            // follows a message written outside a transaction (another producer).
+            if (inTransaction(m) && records[i + 1] !== delivered[d]) message.endsTransaction = true;
+            if (pushed && this.queue.size >= this.bufferSize) {
+              noteQueued();
+              await pushed;
+            }
+            queued = m.offset;
             pushed = this.queue.push(message, heartbeat);
           }
-          if (pushed && this.queue.size >= this.bufferSize) await pushed;
+          if (pushed && this.queue.size >= this.bufferSize) {
+            noteQueued();
+            await pushed;
+          }
         }
+        noteQueued();
         await heartbeat();
       },
     });
